@@ -1,0 +1,39 @@
+# s3-log-forwarder — `make help` lists the targets.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help venv build test lint demo deploy clean
+
+help: ## Show this help
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed ## Create the Python virtualenv (moto, cargo-lambda, cfn-lint, sam)
+
+build: venv ## Build the Lambda zip (cargo lambda build --release --arm64)
+	cargo lambda build --release --arm64 --output-format zip
+
+test: venv lint ## Run every test: unit, integration against moto, template checks
+	cargo test --all-targets
+
+lint: venv ## cargo fmt --check, clippy -D warnings, cfn-lint + sam validate --lint
+	cargo fmt --all -- --check
+	cargo clippy --all-targets -- -D warnings
+	VENV=$(VENV) bash scripts/lint-templates.sh
+
+demo: venv ## Run the function end to end on the local stack and show the records
+	bash scripts/demo.sh
+
+deploy: venv ## sam build && sam deploy --guided (needs AWS credentials)
+	sam build
+	sam deploy --guided
+
+clean: ## Remove build outputs and local stack state
+	cargo clean
+	rm -rf .local

@@ -1,0 +1,70 @@
+"""Sets up and inspects the local stack for `make demo` (moto on loopback).
+
+  demo_stack.py setup ENDPOINT     buckets, sample objects, the delivery stream
+  demo_stack.py show ENDPOINT      prints every record that reached the destination
+"""
+import gzip
+import json
+import pathlib
+import sys
+
+import boto3
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+SOURCE = "demo-source-logs"
+DEST = "demo-destination"
+STREAM = "demo-stream"
+OBJECTS = [
+    ("cloudtrail.json", "AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/22/111111111111_CloudTrail_us-east-1_20261122T2055Z_demo.json.gz", True),
+    ("orders.jsonl", "app/orders/2026/11/22/orders log.jsonl", False),
+    ("access.log", "app/web/2026/11/22/access.log", False),
+]
+
+
+def client(service, endpoint):
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="demo", aws_secret_access_key="demo")
+
+
+def setup(endpoint):
+    s3 = client("s3", endpoint)
+    for bucket in (SOURCE, DEST):
+        s3.create_bucket(Bucket=bucket)
+    for name, key, compress in OBJECTS:
+        body = (ROOT / "events" / "objects" / name).read_bytes()
+        s3.put_object(Bucket=SOURCE, Key=key, Body=gzip.compress(body) if compress else body)
+        print(f"  uploaded s3://{SOURCE}/{key}")
+    client("firehose", endpoint).create_delivery_stream(
+        DeliveryStreamName=STREAM,
+        DeliveryStreamType="DirectPut",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose-delivery",
+            "BucketARN": f"arn:aws:s3:::{DEST}",
+            "Prefix": "records/",
+        },
+    )
+    print(f"  delivery stream {STREAM} -> s3://{DEST}/records/")
+
+
+def show(endpoint):
+    s3 = client("s3", endpoint)
+    records = []
+    for obj in s3.list_objects_v2(Bucket=DEST).get("Contents", []):
+        body = s3.get_object(Bucket=DEST, Key=obj["Key"])["Body"].read()
+        records += [json.loads(line) for line in body.splitlines() if line.strip()]
+    by_dataset = {}
+    for r in records:
+        by_dataset.setdefault(r["event"]["dataset"], []).append(r)
+    for dataset, recs in sorted(by_dataset.items()):
+        print(f"\n== {dataset}: {len(recs)} record(s); the first one in full ==")
+        print(json.dumps(recs[0], indent=2))
+        for r in recs[1:]:
+            summary = r.get("event", {}).get("action") or r.get("message") or ""
+            print(f"   ... {r['@timestamp']}  {r['event']['id']}  {summary}")
+    print(f"\n{len(records)} record(s) in s3://{DEST} from {len(set(r['aws']['s3']['key'] for r in records))} object(s)")
+    if not records:
+        sys.exit("no records reached the destination")
+
+
+if __name__ == "__main__":
+    {"setup": setup, "show": show}[sys.argv[1]](sys.argv[2])

@@ -1,0 +1,421 @@
+//! One invocation: decode every message, process the objects with bounded
+//! concurrency, send the records through one batcher shared by all messages,
+//! watch the deadline, apply the FIFO rule, and build the SQS partial batch
+//! response with exactly the messages that did not fully succeed.
+//!
+//! A message succeeds only when every object it names was processed (or
+//! skipped for a reason that loses nothing) and every record of it was
+//! accepted by Firehose.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::envelope::{self, ObjectRef};
+use crate::error::Disposition;
+use crate::process::{process_object, ObjectError, ObjectOutcome, ObjectSettings};
+use crate::sink::batcher::{self, Chunk, SinkOptions};
+use crate::sink::Firehose;
+use crate::source::ObjectStore;
+
+/// Chunks waiting for the sink; bounds memory between parsers and sink.
+const SINK_CHANNEL_CHUNKS: usize = 16;
+
+/// The forwarder: configuration and the two seams, built once per cold start.
+pub struct Forwarder<S, F> {
+    config: Arc<Config>,
+    store: Arc<S>,
+    firehose: Arc<F>,
+}
+
+/// Counters of one invocation, logged as its summary line.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct InvocationReport {
+    pub messages: usize,
+    pub failed_messages: usize,
+    pub poison_messages: usize,
+    pub test_events: usize,
+    pub objects: usize,
+    pub objects_failed: usize,
+    pub objects_skipped: usize,
+    pub objects_refused: usize,
+    pub objects_not_found: usize,
+    pub events: u64,
+    pub error_records: u64,
+    pub truncated_events: u64,
+    pub bytes_read: u64,
+    pub bytes_decoded: u64,
+    pub records_sent: u64,
+    pub bytes_sent: u64,
+    pub firehose_calls: u64,
+    pub records_retried: u64,
+    pub duration_ms: u64,
+}
+
+/// The response and what it took.
+#[derive(Debug)]
+pub struct Outcome {
+    pub response: SqsBatchResponse,
+    pub report: InvocationReport,
+    /// For each message, in order: `None` if it succeeded, else why it failed.
+    pub failures: Vec<Option<String>>,
+}
+
+struct MessageState {
+    id: String,
+    failure: Option<(Disposition, String)>,
+}
+
+impl MessageState {
+    fn fail(&mut self, d: Disposition, why: String) {
+        if self.failure.is_none() {
+            self.failure = Some((d, why));
+        }
+    }
+}
+
+impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
+    pub fn new(config: Config, store: S, firehose: F) -> Self {
+        Forwarder {
+            config: Arc::new(config),
+            store: Arc::new(store),
+            firehose: Arc::new(firehose),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Handles one SQS batch that must be answered before `deadline`.
+    pub async fn handle(&self, event: SqsEvent, deadline: Instant) -> Outcome {
+        let started = Instant::now();
+        let remaining = deadline.saturating_duration_since(started);
+        // Keep the configured margin, but never more than half the time left,
+        // so that a short invocation still does some work.
+        let margin = self.config.deadline_margin.min(remaining / 2);
+        let soft_deadline = deadline - margin;
+        let sink_deadline = deadline - margin / 4;
+
+        let fifo = event
+            .records
+            .first()
+            .and_then(|m| m.event_source_arn.as_deref())
+            .is_some_and(|arn| arn.ends_with(".fifo"));
+
+        let settings = Arc::new(ObjectSettings {
+            format_override: self.config.format_override,
+            include_original: self.config.include_original,
+            limits: self.config.limits,
+            ingested: now_rfc3339(),
+        });
+
+        let mut report = InvocationReport {
+            messages: event.records.len(),
+            ..InvocationReport::default()
+        };
+        let mut states: Vec<MessageState> = Vec::with_capacity(event.records.len());
+        let mut work: Vec<(usize, ObjectRef)> = Vec::new();
+        for (idx, msg) in event.records.into_iter().enumerate() {
+            let id = msg.message_id.unwrap_or_default();
+            let mut state = MessageState { id, failure: None };
+            if state.id.is_empty() {
+                warn!(
+                    index = idx,
+                    "SQS message without messageId; it cannot be reported individually"
+                );
+            }
+            match envelope::decode(msg.body.as_deref().unwrap_or("")) {
+                Ok(env) => {
+                    if env.test_event {
+                        report.test_events += 1;
+                        info!(message_id = %state.id, "s3:TestEvent acknowledged");
+                    }
+                    for obj in env.objects {
+                        if !self.config.bucket_allowed(&obj.bucket) {
+                            report.objects_refused += 1;
+                            let e = ObjectError::Refused {
+                                bucket: obj.bucket,
+                                key: obj.key,
+                            };
+                            warn!(message_id = %state.id, disposition = "refused", error = %e, "object refused");
+                            state.fail(Disposition::Refused, e.to_string());
+                            continue;
+                        }
+                        work.push((idx, obj));
+                    }
+                }
+                Err(e) => {
+                    report.poison_messages += 1;
+                    warn!(message_id = %state.id, disposition = "poison", error = %e, "message body cannot be decoded; reporting it failed so that it reaches the dead-letter queue");
+                    state.fail(Disposition::Poison, e.to_string());
+                }
+            }
+            states.push(state);
+        }
+        report.objects = work.len() + report.objects_refused;
+
+        let cancel = Arc::new(AtomicBool::new(false));
+        let (tx, rx) = mpsc::channel::<Chunk>(SINK_CHANNEL_CHUNKS);
+        let sink = tokio::spawn(batcher::run(
+            self.firehose.clone(),
+            rx,
+            SinkOptions::new(self.config.firehose_max_attempts, sink_deadline),
+        ));
+        let alarm = {
+            let cancel = cancel.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep_until(soft_deadline).await;
+                cancel.store(true, Ordering::Relaxed);
+            })
+        };
+
+        let results = if fifo {
+            self.run_in_order(work, &states, &settings, &tx, &cancel)
+                .await
+        } else {
+            self.run_concurrently(work, &settings, &tx, &cancel).await
+        };
+        drop(tx);
+
+        for (msg, obj, result) in results {
+            let state = &mut states[msg];
+            match result {
+                Ok(outcome) => {
+                    if let Some(reason) = outcome.skipped {
+                        report.objects_skipped += 1;
+                        info!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, reason, "object skipped");
+                    }
+                    add_outcome(&mut report, &outcome);
+                }
+                Err(e) => {
+                    let d = e.disposition();
+                    if d == Disposition::Skip {
+                        report.objects_not_found += 1;
+                        warn!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, disposition = d.as_str(), error = %e, "object skipped");
+                    } else {
+                        report.objects_failed += 1;
+                        warn!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, disposition = d.as_str(), error = %e, "object failed");
+                        state.fail(d, e.to_string());
+                    }
+                }
+            }
+        }
+
+        let sink_report = match sink.await {
+            Ok(r) => r,
+            Err(e) => {
+                let mut r = batcher::SinkReport::default();
+                r.failed_messages.insert(usize::MAX);
+                r.last_error = Some(format!("sink task ended abnormally: {e}"));
+                r
+            }
+        };
+        alarm.abort();
+        report.records_sent = sink_report.records_sent;
+        report.bytes_sent = sink_report.bytes_sent;
+        report.firehose_calls = sink_report.calls;
+        report.records_retried = sink_report.records_retried;
+        let sink_error = sink_report
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "records not accepted".into());
+        let everything_failed = sink_report.failed_messages.contains(&usize::MAX);
+        for (idx, state) in states.iter_mut().enumerate() {
+            if everything_failed || sink_report.failed_messages.contains(&idx) {
+                state.fail(
+                    Disposition::Retry,
+                    format!("Firehose did not accept every record: {sink_error}"),
+                );
+            }
+        }
+
+        if fifo {
+            // Order is preserved only if nothing after a failure is acknowledged.
+            if let Some(first) = states.iter().position(|s| s.failure.is_some()) {
+                for state in states.iter_mut().skip(first + 1) {
+                    state.fail(
+                        Disposition::Retry,
+                        "FIFO queue: an earlier message of the batch failed".into(),
+                    );
+                }
+            }
+        }
+
+        let mut response = SqsBatchResponse::default();
+        let mut failures = Vec::with_capacity(states.len());
+        for state in &states {
+            match &state.failure {
+                Some((d, why)) => {
+                    response.batch_item_failures.push(failure_item(&state.id));
+                    if *d != Disposition::Poison && *d != Disposition::Refused {
+                        warn!(message_id = %state.id, disposition = d.as_str(), reason = %why, "message failed; SQS will deliver it again");
+                    }
+                    failures.push(Some(why.clone()));
+                }
+                None => failures.push(None),
+            }
+        }
+        report.failed_messages = response.batch_item_failures.len();
+        report.duration_ms = started.elapsed().as_millis() as u64;
+        info!(
+            messages = report.messages,
+            failed_messages = report.failed_messages,
+            poison_messages = report.poison_messages,
+            objects = report.objects,
+            objects_failed = report.objects_failed,
+            objects_skipped = report.objects_skipped,
+            objects_refused = report.objects_refused,
+            objects_not_found = report.objects_not_found,
+            events = report.events,
+            error_records = report.error_records,
+            truncated_events = report.truncated_events,
+            bytes_read = report.bytes_read,
+            bytes_decoded = report.bytes_decoded,
+            records_sent = report.records_sent,
+            bytes_sent = report.bytes_sent,
+            firehose_calls = report.firehose_calls,
+            records_retried = report.records_retried,
+            duration_ms = report.duration_ms,
+            "invocation summary"
+        );
+        Outcome {
+            response,
+            report,
+            failures,
+        }
+    }
+
+    /// Every object at once, bounded by `MAX_CONCURRENCY`.
+    async fn run_concurrently(
+        &self,
+        work: Vec<(usize, ObjectRef)>,
+        settings: &Arc<ObjectSettings>,
+        tx: &mpsc::Sender<Chunk>,
+        cancel: &Arc<AtomicBool>,
+    ) -> Vec<(usize, ObjectRef, Result<ObjectOutcome, ObjectError>)> {
+        let permits = Arc::new(Semaphore::new(self.config.max_concurrency));
+        let mut tasks = JoinSet::new();
+        for (slot, (msg, obj)) in work.iter().cloned().enumerate() {
+            let permits = permits.clone();
+            let store = self.store.clone();
+            let settings = settings.clone();
+            let tx = tx.clone();
+            let cancel = cancel.clone();
+            tasks.spawn(async move {
+                let result = match permits.acquire_owned().await {
+                    Ok(_permit) if !cancel.load(Ordering::Relaxed) => {
+                        process_object(store.as_ref(), &obj, msg, &settings, tx, cancel).await
+                    }
+                    _ => Err(ObjectError::NotStarted {
+                        bucket: obj.bucket.clone(),
+                        key: obj.key.clone(),
+                    }),
+                };
+                (slot, result)
+            });
+        }
+        let mut results: Vec<Option<Result<ObjectOutcome, ObjectError>>> =
+            (0..work.len()).map(|_| None).collect();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok((slot, result)) = joined {
+                results[slot] = Some(result);
+            }
+        }
+        work.into_iter()
+            .zip(results)
+            .map(|((msg, obj), result)| {
+                let result = result.unwrap_or_else(|| {
+                    Err(ObjectError::Internal {
+                        bucket: obj.bucket.clone(),
+                        key: obj.key.clone(),
+                        detail: "object task ended abnormally".into(),
+                    })
+                });
+                (msg, obj, result)
+            })
+            .collect()
+    }
+
+    /// FIFO: one object at a time in message order; after the first failed
+    /// message nothing more is started (it would be reported failed anyway).
+    async fn run_in_order(
+        &self,
+        work: Vec<(usize, ObjectRef)>,
+        states: &[MessageState],
+        settings: &Arc<ObjectSettings>,
+        tx: &mpsc::Sender<Chunk>,
+        cancel: &Arc<AtomicBool>,
+    ) -> Vec<(usize, ObjectRef, Result<ObjectOutcome, ObjectError>)> {
+        let first_bad_message = states.iter().position(|s| s.failure.is_some());
+        let mut failed_at: Option<usize> = first_bad_message;
+        let mut results = Vec::with_capacity(work.len());
+        for (msg, obj) in work {
+            let blocked = failed_at.is_some_and(|f| f <= msg) || cancel.load(Ordering::Relaxed);
+            let result = if blocked {
+                Err(ObjectError::NotStarted {
+                    bucket: obj.bucket.clone(),
+                    key: obj.key.clone(),
+                })
+            } else {
+                process_object(
+                    self.store.as_ref(),
+                    &obj,
+                    msg,
+                    settings,
+                    tx.clone(),
+                    cancel.clone(),
+                )
+                .await
+            };
+            if result
+                .as_ref()
+                .is_err_and(|e| e.disposition().fails_message())
+            {
+                failed_at = Some(failed_at.map_or(msg, |f| f.min(msg)));
+            }
+            results.push((msg, obj, result));
+        }
+        results
+    }
+}
+
+fn add_outcome(report: &mut InvocationReport, o: &ObjectOutcome) {
+    report.events += o.events;
+    report.error_records += o.error_records;
+    report.truncated_events += o.truncated;
+    report.bytes_read += o.bytes_read;
+    report.bytes_decoded += o.bytes_decoded;
+}
+
+fn failure_item(id: &str) -> BatchItemFailure {
+    let mut item = BatchItemFailure::default();
+    item.item_identifier = id.to_string();
+    item
+}
+
+/// The deadline of a Lambda invocation (milliseconds since the epoch) as an
+/// `Instant`.
+pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Instant {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0);
+    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    );
+    now.format(&fmt)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
+}

@@ -1,0 +1,409 @@
+//! Every environment variable the function reads, parsed and validated once at
+//! start-up, with defaults.
+//!
+//! Endpoints are deliberately *not* configured here: the AWS SDK's standard
+//! variables (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_S3`, ...) do that, so the
+//! same binary runs against AWS, moto or any other compatible server.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::formats::Format;
+
+/// A configuration problem found at start-up. The message names the variable.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{0} is required but not set")]
+    Missing(&'static str),
+    #[error("{var} has an invalid value {value:?}: {reason}")]
+    Invalid {
+        var: &'static str,
+        value: String,
+        reason: String,
+    },
+}
+
+/// The cross-account role to assume before reading objects.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoleConfig {
+    pub arn: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+}
+
+/// Size limits applied to every object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest object (as stored, compressed) we accept.
+    pub max_object_bytes: u64,
+    /// Largest decompressed size of one object (decompression-bomb guard).
+    pub max_decompressed_bytes: u64,
+    /// Longest line (or single event) of a line-based format.
+    pub max_line_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_object_bytes: 5 * 1024 * 1024 * 1024,
+            max_decompressed_bytes: 50 * 1024 * 1024 * 1024,
+            max_line_bytes: 8 * 1024 * 1024,
+        }
+    }
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Firehose delivery stream the records go to (`DELIVERY_STREAM_NAME`).
+    pub delivery_stream_name: String,
+    /// Role to assume for reading objects; `None` means the function's own credentials.
+    pub role: Option<RoleConfig>,
+    /// Buckets we may read from; empty means any bucket (`ALLOWED_BUCKETS`).
+    pub allowed_buckets: Vec<String>,
+    /// Forces one format for every object instead of detecting it (`FORMAT`).
+    pub format_override: Option<Format>,
+    /// Keep the raw event in `event.original` (`INCLUDE_EVENT_ORIGINAL`).
+    pub include_original: bool,
+    /// How many objects are read and parsed at once (`MAX_CONCURRENCY`).
+    pub max_concurrency: usize,
+    /// Stop starting new work this long before the invocation's deadline (`DEADLINE_MARGIN_MS`).
+    pub deadline_margin: Duration,
+    /// Attempts per `PutRecordBatch` record before its message is reported failed (`FIREHOSE_MAX_ATTEMPTS`).
+    pub firehose_max_attempts: u32,
+    /// Size limits.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Config, ConfigError> {
+        Config::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup` (the environment in production, a map in tests).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Config, ConfigError> {
+        let get = |name: &str| {
+            lookup(name)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+
+        let delivery_stream_name =
+            get("DELIVERY_STREAM_NAME").ok_or(ConfigError::Missing("DELIVERY_STREAM_NAME"))?;
+        validate_stream_name(&delivery_stream_name)?;
+
+        let external_id = get("EXTERNAL_ID");
+        let session_name_var = get("ROLE_SESSION_NAME");
+        let role = match get("ROLE_ARN") {
+            Some(arn) => {
+                validate_role_arn(&arn)?;
+                let session_name = session_name_var
+                    .or_else(|| get("AWS_LAMBDA_FUNCTION_NAME"))
+                    .unwrap_or_else(|| "s3-log-forwarder".to_string());
+                validate_session_name(&session_name)?;
+                if let Some(id) = &external_id {
+                    validate_external_id(id)?;
+                }
+                Some(RoleConfig {
+                    arn,
+                    external_id,
+                    session_name,
+                })
+            }
+            None => {
+                if external_id.is_some() {
+                    return Err(ConfigError::Invalid {
+                        var: "EXTERNAL_ID",
+                        value: "<set>".into(),
+                        reason: "an external id needs ROLE_ARN".into(),
+                    });
+                }
+                None
+            }
+        };
+
+        let allowed_buckets = get("ALLOWED_BUCKETS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|b| !b.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+
+        let format_override = match get("FORMAT") {
+            Some(v) => Some(v.parse::<Format>().map_err(|_| ConfigError::Invalid {
+                var: "FORMAT",
+                value: v.clone(),
+                reason: "expected one of cloudtrail, json, text".into(),
+            })?),
+            None => None,
+        };
+
+        let defaults = Limits::default();
+        let limits = Limits {
+            max_object_bytes: parse_num(&get, "MAX_OBJECT_BYTES", defaults.max_object_bytes)?,
+            max_decompressed_bytes: parse_num(
+                &get,
+                "MAX_DECOMPRESSED_BYTES",
+                defaults.max_decompressed_bytes,
+            )?,
+            max_line_bytes: parse_num(&get, "MAX_LINE_BYTES", defaults.max_line_bytes as u64)?
+                as usize,
+        };
+
+        let max_concurrency = parse_num(&get, "MAX_CONCURRENCY", 8)? as usize;
+        if max_concurrency == 0 {
+            return Err(invalid("MAX_CONCURRENCY", "0", "must be at least 1"));
+        }
+        let firehose_max_attempts = parse_num(&get, "FIREHOSE_MAX_ATTEMPTS", 6)? as u32;
+        if firehose_max_attempts == 0 {
+            return Err(invalid("FIREHOSE_MAX_ATTEMPTS", "0", "must be at least 1"));
+        }
+
+        Ok(Config {
+            delivery_stream_name,
+            role,
+            allowed_buckets,
+            format_override,
+            include_original: parse_bool(&get, "INCLUDE_EVENT_ORIGINAL", true)?,
+            max_concurrency,
+            deadline_margin: Duration::from_millis(parse_num(&get, "DEADLINE_MARGIN_MS", 10_000)?),
+            firehose_max_attempts,
+            limits,
+        })
+    }
+
+    /// Whether objects of `bucket` may be read.
+    pub fn bucket_allowed(&self, bucket: &str) -> bool {
+        self.allowed_buckets.is_empty() || self.allowed_buckets.iter().any(|b| b == bucket)
+    }
+}
+
+fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {
+    ConfigError::Invalid {
+        var,
+        value: value.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn parse_num(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+) -> Result<u64, ConfigError> {
+    match get(var) {
+        None => Ok(default),
+        Some(v) => v
+            .replace('_', "")
+            .parse::<u64>()
+            .map_err(|e| invalid(var, &v, &format!("expected a whole number ({e})"))),
+    }
+}
+
+fn parse_bool(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match get(var).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) => match v.as_str() {
+            "1" | "true" | "yes" | "on" => Ok(true),
+            "0" | "false" | "no" | "off" => Ok(false),
+            _ => Err(invalid(var, &v, "expected true or false")),
+        },
+    }
+}
+
+fn validate_stream_name(name: &str) -> Result<(), ConfigError> {
+    let ok = (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "DELIVERY_STREAM_NAME",
+            name,
+            "a delivery stream name is 1-64 characters of [a-zA-Z0-9_.-]",
+        ))
+    }
+}
+
+fn validate_role_arn(arn: &str) -> Result<(), ConfigError> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5].starts_with("role/")
+        && parts[5].len() > "role/".len();
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "ROLE_ARN",
+            arn,
+            "expected arn:<partition>:iam::<12-digit account>:role/<name>",
+        ))
+    }
+}
+
+fn validate_session_name(name: &str) -> Result<(), ConfigError> {
+    let ok = (2..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(
+            "ROLE_SESSION_NAME",
+            name,
+            "a session name is 2-64 characters of [\\w+=,.@-]",
+        ))
+    }
+}
+
+fn validate_external_id(id: &str) -> Result<(), ConfigError> {
+    let ok = (2..=1224).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        // Never echo the external id itself: it is a shared secret of sorts.
+        Err(invalid(
+            "EXTERNAL_ID",
+            "<hidden>",
+            "an external id is 2-1224 characters of [\\w+=,.@:/-]",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn delivery_stream_is_required_and_named_in_the_error() {
+        let err = cfg(&[]).unwrap_err().to_string();
+        assert!(err.contains("DELIVERY_STREAM_NAME"), "{err}");
+    }
+
+    #[test]
+    fn defaults_apply_without_role() {
+        let c = cfg(&[("DELIVERY_STREAM_NAME", "logs")]).unwrap();
+        assert!(c.role.is_none());
+        assert!(c.allowed_buckets.is_empty());
+        assert!(c.bucket_allowed("anything"));
+        assert!(c.include_original);
+        assert_eq!(c.limits, Limits::default());
+    }
+
+    #[test]
+    fn role_session_name_defaults_to_function_name() {
+        let c = cfg(&[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("ROLE_ARN", "arn:aws:iam::123456789012:role/reader"),
+            ("AWS_LAMBDA_FUNCTION_NAME", "my-forwarder"),
+        ])
+        .unwrap();
+        let role = c.role.unwrap();
+        assert_eq!(role.session_name, "my-forwarder");
+        assert_eq!(role.external_id, None);
+    }
+
+    #[test]
+    fn allowed_buckets_are_split_and_trimmed() {
+        let c = cfg(&[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("ALLOWED_BUCKETS", " a , b,,c "),
+        ])
+        .unwrap();
+        assert_eq!(c.allowed_buckets, vec!["a", "b", "c"]);
+        assert!(c.bucket_allowed("b"));
+        assert!(!c.bucket_allowed("d"));
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let cases: &[(&[(&str, &str)], &str)] = &[
+            (
+                &[("DELIVERY_STREAM_NAME", "bad name")],
+                "DELIVERY_STREAM_NAME",
+            ),
+            (
+                &[
+                    ("DELIVERY_STREAM_NAME", "s"),
+                    ("ROLE_ARN", "arn:aws:s3:::bucket"),
+                ],
+                "ROLE_ARN",
+            ),
+            (
+                &[
+                    ("DELIVERY_STREAM_NAME", "s"),
+                    ("ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
+                    ("ROLE_SESSION_NAME", "has space"),
+                ],
+                "ROLE_SESSION_NAME",
+            ),
+            (
+                &[("DELIVERY_STREAM_NAME", "s"), ("EXTERNAL_ID", "abc")],
+                "EXTERNAL_ID",
+            ),
+            (
+                &[("DELIVERY_STREAM_NAME", "s"), ("MAX_OBJECT_BYTES", "10GB")],
+                "MAX_OBJECT_BYTES",
+            ),
+            (
+                &[("DELIVERY_STREAM_NAME", "s"), ("MAX_CONCURRENCY", "0")],
+                "MAX_CONCURRENCY",
+            ),
+            (
+                &[
+                    ("DELIVERY_STREAM_NAME", "s"),
+                    ("INCLUDE_EVENT_ORIGINAL", "maybe"),
+                ],
+                "INCLUDE_EVENT_ORIGINAL",
+            ),
+            (
+                &[("DELIVERY_STREAM_NAME", "s"), ("FORMAT", "xml")],
+                "FORMAT",
+            ),
+        ];
+        for (vars, var) in cases {
+            let err = cfg(vars).unwrap_err().to_string();
+            assert!(err.contains(var), "{vars:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn external_id_is_never_echoed_in_errors() {
+        let err = cfg(&[
+            ("DELIVERY_STREAM_NAME", "s"),
+            ("ROLE_ARN", "arn:aws:iam::123456789012:role/r"),
+            ("EXTERNAL_ID", "secret value with spaces"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("secret"), "{err}");
+    }
+}

@@ -1,0 +1,183 @@
+//! Log formats: each turns a decompressed byte stream (`BufRead`) into parsed
+//! events for the record writer. Pure code: no AWS types, no async, no I/O
+//! other than reading the stream given.
+//!
+//! `detect` decides the format of an object (key first, then content). A
+//! malformed event inside a good file becomes an event with `error` set (its
+//! raw text kept), never a lost line; only a file that cannot be read as its
+//! format at all is an error.
+
+pub mod cloudtrail;
+pub mod detect;
+pub mod jsonlines;
+pub mod lines;
+pub mod text;
+
+use std::io::BufRead;
+use std::str::FromStr;
+
+use thiserror::Error;
+
+use crate::record::ParsedEvent;
+
+/// The formats this build understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    CloudTrail,
+    JsonLines,
+    Text,
+}
+
+impl Format {
+    pub const ALL: [Format; 3] = [Format::CloudTrail, Format::JsonLines, Format::Text];
+
+    /// The name used in configuration (`FORMAT`) and logs.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::CloudTrail => "cloudtrail",
+            Format::JsonLines => "json",
+            Format::Text => "text",
+        }
+    }
+}
+
+impl FromStr for Format {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim().to_ascii_lowercase();
+        Format::ALL
+            .into_iter()
+            .find(|f| f.name() == s || (s == "jsonlines" && *f == Format::JsonLines))
+            .ok_or_else(|| format!("unknown format {s:?}"))
+    }
+}
+
+/// Limits a parser enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_line_bytes: usize,
+}
+
+/// Why a whole object could not be parsed.
+#[derive(Debug, Error)]
+pub enum FormatError {
+    /// Reading failed (network, decompression, a byte limit): see the inner error.
+    #[error("reading failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("line {line} is longer than {limit} bytes")]
+    LineTooLong { line: u64, limit: usize },
+    /// The object is not a file of its format at all.
+    #[error("{0}")]
+    Malformed(String),
+    /// The caller asked to stop (deadline, sink gone).
+    #[error("stopped by the caller")]
+    Stopped,
+}
+
+/// Returned by the emit callback to make the parser stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stop;
+
+/// Receives every parsed event.
+pub type Emit<'f> = dyn FnMut(ParsedEvent<'_>) -> Result<(), Stop> + 'f;
+
+/// What a parser saw.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct ParseStats {
+    /// Events emitted (error events included).
+    pub events: u64,
+    /// Malformed events emitted with `error` set.
+    pub errors: u64,
+    /// Empty lines skipped.
+    pub skipped: u64,
+}
+
+/// Parses the whole stream as `format`, calling `emit` for every event.
+pub fn parse(
+    format: Format,
+    reader: &mut dyn BufRead,
+    limits: &Limits,
+    emit: &mut Emit<'_>,
+) -> Result<ParseStats, FormatError> {
+    match format {
+        Format::CloudTrail => cloudtrail::parse(reader, emit),
+        Format::JsonLines => jsonlines::parse(reader, limits, emit),
+        Format::Text => text::parse(reader, limits, emit),
+    }
+}
+
+/// Calls `emit` and counts; shared by the parsers.
+pub(crate) fn send(
+    emit: &mut Emit<'_>,
+    stats: &mut ParseStats,
+    ev: ParsedEvent<'_>,
+) -> Result<(), FormatError> {
+    stats.events += 1;
+    if ev.error.is_some() {
+        stats.errors += 1;
+    }
+    emit(ev).map_err(|Stop| FormatError::Stopped)
+}
+
+#[cfg(test)]
+pub(crate) mod testing {
+    //! Runs a parser over bytes and collects the events as owned JSON-ish tuples.
+    use super::*;
+    use crate::record::FieldValue;
+
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Owned {
+        pub dataset: &'static str,
+        pub timestamp: Option<String>,
+        pub original: String,
+        pub offset: Option<u64>,
+        pub error: Option<String>,
+        pub fields: Vec<(&'static str, String)>,
+    }
+
+    impl Owned {
+        pub fn field(&self, path: &str) -> Option<&str> {
+            self.fields
+                .iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, v)| v.as_str())
+        }
+    }
+
+    pub fn run(
+        format: Format,
+        input: &[u8],
+        max_line_bytes: usize,
+    ) -> Result<(Vec<Owned>, ParseStats), FormatError> {
+        let mut out = Vec::new();
+        let mut reader = std::io::BufReader::with_capacity(7, input);
+        let stats = parse(format, &mut reader, &Limits { max_line_bytes }, &mut |ev| {
+            out.push(Owned {
+                dataset: ev.dataset,
+                timestamp: ev.timestamp.map(|t| t.into_owned()),
+                original: ev.original.to_string(),
+                offset: ev.offset,
+                error: ev.error.map(|e| e.into_owned()),
+                fields: ev
+                    .fields
+                    .iter()
+                    .map(|(p, v)| {
+                        let s = match v {
+                            FieldValue::Str(s) => s.to_string(),
+                            FieldValue::I64(n) => n.to_string(),
+                            FieldValue::U64(n) => n.to_string(),
+                            FieldValue::F64(n) => n.to_string(),
+                            FieldValue::Bool(b) => b.to_string(),
+                            FieldValue::Raw(r) => r.get().to_string(),
+                            FieldValue::Json(j) => j.to_string(),
+                        };
+                        (*p, s)
+                    })
+                    .collect(),
+            });
+            Ok(())
+        })?;
+        Ok((out, stats))
+    }
+}

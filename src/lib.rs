@@ -1,0 +1,24 @@
+//! s3-log-forwarder: turns log files in S3 buckets (of this or other AWS
+//! accounts) into normalized records in Kinesis Data Firehose.
+//!
+//! The crate is a library first; `main.rs` only wires it to the Lambda
+//! runtime. Data flows one way, and the modules follow it:
+//! `envelope` (SQS body -> object references) -> `credentials` + `source`
+//! (streamed, decompressed, limited bytes) -> `formats` (events) -> `record`
+//! (normalized JSON) -> `sink` (Firehose batches) -> `batch` (one invocation,
+//! the SQS partial batch response).
+
+pub mod batch;
+pub mod config;
+pub mod credentials;
+pub mod envelope;
+pub mod error;
+pub mod formats;
+pub mod process;
+pub mod record;
+pub mod sink;
+pub mod source;
+pub mod telemetry;
+
+pub use batch::{Forwarder, InvocationReport, Outcome};
+pub use config::Config;

@@ -1,0 +1,35 @@
+//! Lambda entry point: logging, configuration, clients, and the runtime loop.
+//! Nothing else: the work is in the library.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_runtime::{service_fn, LambdaEvent};
+use s3_log_forwarder::batch::deadline_from_epoch_ms;
+use s3_log_forwarder::credentials::S3Clients;
+use s3_log_forwarder::sink::firehose::SdkFirehose;
+use s3_log_forwarder::source::s3::S3Store;
+use s3_log_forwarder::{telemetry, Config, Forwarder};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    telemetry::init(telemetry::json_logs());
+    let config = Config::from_env().map_err(|e| {
+        tracing::error!(error = %e, "invalid configuration");
+        e
+    })?;
+    let aws = aws_config::load_from_env().await;
+    let custom_s3_endpoint =
+        aws.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
+    let store = S3Store::new(
+        S3Clients::new(&aws, custom_s3_endpoint),
+        config.role.clone(),
+    );
+    let firehose = SdkFirehose::new(&aws, config.delivery_stream_name.clone());
+    let forwarder = Forwarder::new(config, store, firehose);
+    let forwarder = &forwarder;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let deadline = deadline_from_epoch_ms(event.context.deadline);
+        let outcome = forwarder.handle(event.payload, deadline).await;
+        Ok::<SqsBatchResponse, lambda_runtime::Error>(outcome.response)
+    }))
+    .await
+}

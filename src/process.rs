@@ -1,0 +1,376 @@
+//! One object, start to finish: skip rules, size limits, open the stream,
+//! decode (decompress, limit), detect the format, parse, write normalized
+//! records, and hand them to the sink in bounded chunks.
+//!
+//! Parsing runs on a blocking thread fed by the async body through
+//! `SyncIoBridge`, so CPU work does not stall the runtime and memory stays
+//! bounded by the buffers and the sink channel, whatever the object's size.
+//! Errors are classified here, once, near their cause.
+
+use std::io::{self, BufRead};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use thiserror::Error;
+use tokio::sync::mpsc;
+use tokio_util::io::SyncIoBridge;
+
+use crate::config::Limits;
+use crate::envelope::ObjectRef;
+use crate::error::Disposition;
+use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
+use crate::record::{ObjectContext, ParsedEvent, RecordWriter};
+use crate::sink::batcher::Chunk;
+use crate::sink::MAX_BATCH_RECORDS;
+use crate::source::decode::{self, limit_error, Counters};
+use crate::source::{ObjectStore, SourceError};
+
+/// Hand records to the sink in chunks of about this many bytes.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Settings shared by every object of an invocation.
+#[derive(Debug, Clone)]
+pub struct ObjectSettings {
+    pub format_override: Option<Format>,
+    pub include_original: bool,
+    pub limits: Limits,
+    /// RFC 3339 time of the invocation, for `event.ingested`.
+    pub ingested: String,
+}
+
+/// What happened to an object that did not fail.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ObjectOutcome {
+    /// Why the object was skipped without reading it, if it was.
+    pub skipped: Option<&'static str>,
+    pub format: Option<Format>,
+    pub compression: Option<&'static str>,
+    pub events: u64,
+    /// Malformed lines emitted as error records.
+    pub error_records: u64,
+    /// Events cut to fit the Firehose record limit.
+    pub truncated: u64,
+    pub bytes_read: u64,
+    pub bytes_decoded: u64,
+}
+
+/// Why an object failed. Every variant names the object.
+#[derive(Debug, Error)]
+pub enum ObjectError {
+    #[error("s3://{bucket}/{key}: bucket is not in ALLOWED_BUCKETS; refused, not fetched")]
+    Refused { bucket: String, key: String },
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("s3://{bucket}/{key}: {detail}")]
+    Limit {
+        bucket: String,
+        key: String,
+        detail: String,
+    },
+    #[error("s3://{bucket}/{key}: {detail}")]
+    Unreadable {
+        bucket: String,
+        key: String,
+        detail: String,
+    },
+    #[error("s3://{bucket}/{key}: reading failed: {detail}")]
+    Interrupted {
+        bucket: String,
+        key: String,
+        detail: String,
+    },
+    #[error("s3://{bucket}/{key}: stopped before the end because the invocation's deadline is near; the message will be retried")]
+    Deadline { bucket: String, key: String },
+    #[error("s3://{bucket}/{key}: not started because the invocation's deadline is near")]
+    NotStarted { bucket: String, key: String },
+    #[error("s3://{bucket}/{key}: internal error: {detail}")]
+    Internal {
+        bucket: String,
+        key: String,
+        detail: String,
+    },
+}
+
+impl ObjectError {
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            ObjectError::Refused { .. } => Disposition::Refused,
+            ObjectError::Source(e) => e.disposition(),
+            ObjectError::Limit { .. } | ObjectError::Unreadable { .. } => Disposition::Poison,
+            ObjectError::Interrupted { .. }
+            | ObjectError::Deadline { .. }
+            | ObjectError::NotStarted { .. }
+            | ObjectError::Internal { .. } => Disposition::Retry,
+        }
+    }
+}
+
+/// Processes one object of message `msg`, sending its records to `tx`.
+/// `cancel` is raised when the invocation's deadline nears.
+pub async fn process_object<S: ObjectStore>(
+    store: &S,
+    obj: &ObjectRef,
+    msg: usize,
+    settings: &ObjectSettings,
+    tx: mpsc::Sender<Chunk>,
+    cancel: Arc<AtomicBool>,
+) -> Result<ObjectOutcome, ObjectError> {
+    if let Some(reason) = detect::is_skippable(&obj.key) {
+        return Ok(ObjectOutcome {
+            skipped: Some(reason),
+            ..ObjectOutcome::default()
+        });
+    }
+    let too_big = |size: u64| ObjectError::Limit {
+        bucket: obj.bucket.clone(),
+        key: obj.key.clone(),
+        detail: format!(
+            "object is {size} bytes, over MAX_OBJECT_BYTES ({})",
+            settings.limits.max_object_bytes
+        ),
+    };
+    if let Some(size) = obj.size.filter(|s| *s > settings.limits.max_object_bytes) {
+        return Err(too_big(size));
+    }
+
+    let opened = store.open(obj).await?;
+    if let Some(size) = opened
+        .content_length
+        .filter(|s| *s > settings.limits.max_object_bytes)
+    {
+        return Err(too_big(size));
+    }
+
+    let version = obj
+        .version_id
+        .clone()
+        .or_else(|| opened.version_id.clone())
+        .or_else(|| obj.etag.as_deref().map(|e| e.trim_matches('"').to_string()))
+        .or_else(|| opened.etag.clone())
+        .unwrap_or_default();
+    let ctx = Arc::new(ObjectContext {
+        bucket: obj.bucket.clone(),
+        key: obj.key.clone(),
+        version,
+        ingested: settings.ingested.clone(),
+        include_original: settings.include_original,
+    });
+    let content_length = opened.content_length;
+    let body = SyncIoBridge::new(opened.body);
+    let settings = settings.clone();
+    let key = obj.key.clone();
+
+    let job = tokio::task::spawn_blocking(move || {
+        parse_blocking(body, &key, ctx, msg, &settings, tx, cancel)
+    });
+    let result = job.await.map_err(|e| ObjectError::Internal {
+        bucket: obj.bucket.clone(),
+        key: obj.key.clone(),
+        detail: format!("parser task ended abnormally: {e}"),
+    })?;
+
+    result.map_err(|(failure, counters)| {
+        let bucket = obj.bucket.clone();
+        let key = obj.key.clone();
+        match failure {
+            Failure::Stopped(StopReason::Cancelled) => ObjectError::Deadline { bucket, key },
+            Failure::Stopped(StopReason::SinkGone) => ObjectError::Internal {
+                bucket,
+                key,
+                detail: "the record sink stopped early".into(),
+            },
+            Failure::Format(FormatError::Io(e)) => {
+                io_failure(bucket, key, &e, &counters, content_length)
+            }
+            Failure::Format(FormatError::LineTooLong { line, limit }) => ObjectError::Limit {
+                bucket,
+                key,
+                detail: format!("line {line} is longer than MAX_LINE_BYTES ({limit})"),
+            },
+            Failure::Format(FormatError::Malformed(why)) => ObjectError::Unreadable {
+                bucket,
+                key,
+                detail: format!("not a valid log file of its format: {why}"),
+            },
+            Failure::Format(FormatError::Stopped) => ObjectError::Deadline { bucket, key },
+        }
+    })
+}
+
+/// Sorts an I/O error into limit, corrupt data (poison) or interrupted read (retry).
+fn io_failure(
+    bucket: String,
+    key: String,
+    e: &io::Error,
+    counters: &Counters,
+    content_length: Option<u64>,
+) -> ObjectError {
+    if let Some(limit) = limit_error(e) {
+        return ObjectError::Limit {
+            bucket,
+            key,
+            detail: limit.to_string(),
+        };
+    }
+    let read_all = content_length.is_some_and(|len| counters.raw.load(Ordering::Relaxed) >= len);
+    match e.kind() {
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => ObjectError::Unreadable {
+            bucket,
+            key,
+            detail: format!("corrupt compressed data: {e}"),
+        },
+        // The whole body arrived and still ended early: a truncated file,
+        // which no retry can mend.
+        io::ErrorKind::UnexpectedEof if read_all => ObjectError::Unreadable {
+            bucket,
+            key,
+            detail: format!("compressed data is truncated: {e}"),
+        },
+        _ => ObjectError::Interrupted {
+            bucket,
+            key,
+            detail: e.to_string(),
+        },
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StopReason {
+    Cancelled,
+    SinkGone,
+}
+
+enum Failure {
+    Stopped(StopReason),
+    Format(FormatError),
+}
+
+fn parse_blocking<R: io::Read + Send + 'static>(
+    body: R,
+    key: &str,
+    ctx: Arc<ObjectContext>,
+    msg: usize,
+    settings: &ObjectSettings,
+    tx: mpsc::Sender<Chunk>,
+    cancel: Arc<AtomicBool>,
+) -> Result<ObjectOutcome, (Failure, Counters)> {
+    let counters = Counters::default();
+    let fail = |f: Failure, c: &Counters| (f, c.clone());
+    let (compression, mut reader) = decode::open(
+        body,
+        settings.limits.max_object_bytes,
+        settings.limits.max_decompressed_bytes,
+        &counters,
+    )
+    .map_err(|e| fail(Failure::Format(FormatError::Io(e)), &counters))?;
+
+    let format = match settings.format_override.or_else(|| detect::from_key(key)) {
+        Some(f) => f,
+        None => {
+            let prefix = reader
+                .fill_buf()
+                .map_err(|e| fail(Failure::Format(FormatError::Io(e)), &counters))?;
+            detect::sniff(prefix)
+        }
+    };
+
+    let mut emitter = Emitter::new(msg, tx, cancel, RecordWriter::new(ctx));
+    let limits = formats::Limits {
+        max_line_bytes: settings.limits.max_line_bytes,
+    };
+    let parsed = formats::parse(format, &mut reader, &limits, &mut |ev| emitter.emit(ev));
+    let stats: ParseStats = match parsed {
+        Ok(stats) => stats,
+        Err(FormatError::Stopped) => {
+            let reason = emitter.stopped.unwrap_or(StopReason::Cancelled);
+            return Err(fail(Failure::Stopped(reason), &counters));
+        }
+        Err(e) => return Err(fail(Failure::Format(e), &counters)),
+    };
+    if emitter.flush().is_err() {
+        let reason = emitter.stopped.unwrap_or(StopReason::SinkGone);
+        return Err(fail(Failure::Stopped(reason), &counters));
+    }
+    Ok(ObjectOutcome {
+        skipped: None,
+        format: Some(format),
+        compression: Some(compression.name()),
+        events: emitter.ordinal,
+        error_records: stats.errors,
+        truncated: emitter.truncated,
+        bytes_read: counters.raw.load(Ordering::Relaxed),
+        bytes_decoded: counters.decoded.load(Ordering::Relaxed),
+    })
+}
+
+/// Writes records back to back into a chunk and sends full chunks.
+struct Emitter {
+    msg: usize,
+    tx: mpsc::Sender<Chunk>,
+    cancel: Arc<AtomicBool>,
+    writer: RecordWriter,
+    record: Vec<u8>,
+    data: Vec<u8>,
+    ends: Vec<usize>,
+    ordinal: u64,
+    truncated: u64,
+    stopped: Option<StopReason>,
+}
+
+impl Emitter {
+    fn new(
+        msg: usize,
+        tx: mpsc::Sender<Chunk>,
+        cancel: Arc<AtomicBool>,
+        writer: RecordWriter,
+    ) -> Self {
+        Emitter {
+            msg,
+            tx,
+            cancel,
+            writer,
+            record: Vec::with_capacity(4096),
+            data: Vec::with_capacity(CHUNK_BYTES + 4096),
+            ends: Vec::with_capacity(MAX_BATCH_RECORDS),
+            ordinal: 0,
+            truncated: 0,
+            stopped: None,
+        }
+    }
+
+    fn emit(&mut self, ev: ParsedEvent<'_>) -> Result<(), Stop> {
+        if self.cancel.load(Ordering::Relaxed) {
+            self.stopped = Some(StopReason::Cancelled);
+            return Err(Stop);
+        }
+        if self.writer.write(self.ordinal, &ev, &mut self.record) {
+            self.truncated += 1;
+        }
+        self.ordinal += 1;
+        self.data.extend_from_slice(&self.record);
+        self.ends.push(self.data.len());
+        if self.data.len() >= CHUNK_BYTES || self.ends.len() >= MAX_BATCH_RECORDS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), Stop> {
+        if self.ends.is_empty() {
+            return Ok(());
+        }
+        let chunk = Chunk {
+            msg: self.msg,
+            data: Bytes::from(std::mem::replace(
+                &mut self.data,
+                Vec::with_capacity(CHUNK_BYTES + 4096),
+            )),
+            ends: std::mem::replace(&mut self.ends, Vec::with_capacity(MAX_BATCH_RECORDS)),
+        };
+        self.tx.blocking_send(chunk).map_err(|_| {
+            self.stopped = Some(StopReason::SinkGone);
+            Stop
+        })
+    }
+}

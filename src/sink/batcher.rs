@@ -1,0 +1,420 @@
+//! Packs records from every message of one invocation into `PutRecordBatch`
+//! calls (at most 500 records and 4 MiB each), keeps a bounded number of calls
+//! in flight, and re-sends only the records that failed, with jittered
+//! exponential backoff, until they are accepted, the attempts run out, or the
+//! deadline nears. Every record carries the index of its SQS message, so that a
+//! record that could not be delivered fails exactly its own message.
+//!
+//! Memory is bounded: producers hand over records through a bounded channel,
+//! and at most `max_in_flight` batches are being sent at once.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use super::{Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
+
+/// Records of one message, written back to back in `data`; record `i` ends
+/// at `ends[i]` (exclusive) and starts where the previous one ended.
+#[derive(Debug, Clone)]
+pub struct Chunk {
+    pub msg: usize,
+    pub data: Bytes,
+    pub ends: Vec<usize>,
+}
+
+impl Chunk {
+    pub fn records(&self) -> impl Iterator<Item = Bytes> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let rec = self.data.slice(start..end);
+            start = end;
+            rec
+        })
+    }
+}
+
+/// How the batcher sends.
+#[derive(Debug, Clone)]
+pub struct SinkOptions {
+    /// Attempts per record (the first send included).
+    pub max_attempts: u32,
+    /// No call is started (and none is waited for) after this instant.
+    pub deadline: Instant,
+    /// Calls in flight at once.
+    pub max_in_flight: usize,
+    /// First backoff; doubles per attempt, with full jitter.
+    pub base_backoff: Duration,
+    pub max_backoff: Duration,
+}
+
+impl SinkOptions {
+    pub fn new(max_attempts: u32, deadline: Instant) -> Self {
+        SinkOptions {
+            max_attempts,
+            deadline,
+            max_in_flight: 4,
+            base_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(5),
+        }
+    }
+}
+
+/// What the sink did in one invocation.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SinkReport {
+    /// Messages with at least one record that was not delivered.
+    pub failed_messages: BTreeSet<usize>,
+    pub records_sent: u64,
+    pub records_failed: u64,
+    pub bytes_sent: u64,
+    pub calls: u64,
+    /// Records sent again after a partial or whole-call failure.
+    pub records_retried: u64,
+    /// The last error seen, for the log.
+    pub last_error: Option<String>,
+}
+
+impl SinkReport {
+    fn merge(&mut self, other: SinkReport) {
+        self.failed_messages.extend(other.failed_messages);
+        self.records_sent += other.records_sent;
+        self.records_failed += other.records_failed;
+        self.bytes_sent += other.bytes_sent;
+        self.calls += other.calls;
+        self.records_retried += other.records_retried;
+        if other.last_error.is_some() {
+            self.last_error = other.last_error;
+        }
+    }
+}
+
+type Batch = Vec<(usize, Bytes)>;
+
+/// Receives chunks until every sender is dropped, sends them, and reports.
+pub async fn run<F: Firehose>(
+    firehose: Arc<F>,
+    mut rx: mpsc::Receiver<Chunk>,
+    opts: SinkOptions,
+) -> SinkReport {
+    let mut report = SinkReport::default();
+    let mut in_flight: JoinSet<SinkReport> = JoinSet::new();
+    let mut batch: Batch = Vec::with_capacity(MAX_BATCH_RECORDS);
+    let mut batch_bytes = 0usize;
+
+    while let Some(chunk) = rx.recv().await {
+        for record in chunk.records() {
+            if batch.len() == MAX_BATCH_RECORDS || batch_bytes + record.len() > MAX_BATCH_BYTES {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH_RECORDS));
+                batch_bytes = 0;
+                spawn_send(&mut in_flight, &mut report, firehose.clone(), full, &opts).await;
+            }
+            batch_bytes += record.len();
+            batch.push((chunk.msg, record));
+        }
+    }
+    if !batch.is_empty() {
+        spawn_send(&mut in_flight, &mut report, firehose.clone(), batch, &opts).await;
+    }
+    while let Some(done) = in_flight.join_next().await {
+        collect(&mut report, done);
+    }
+    report
+}
+
+async fn spawn_send<F: Firehose>(
+    in_flight: &mut JoinSet<SinkReport>,
+    report: &mut SinkReport,
+    firehose: Arc<F>,
+    batch: Batch,
+    opts: &SinkOptions,
+) {
+    while in_flight.len() >= opts.max_in_flight.max(1) {
+        match in_flight.join_next().await {
+            Some(done) => collect(report, done),
+            None => break,
+        }
+    }
+    let opts = opts.clone();
+    in_flight.spawn(async move { send_with_retry(firehose.as_ref(), batch, &opts).await });
+}
+
+fn collect(report: &mut SinkReport, done: Result<SinkReport, tokio::task::JoinError>) {
+    match done {
+        Ok(r) => report.merge(r),
+        // A send task cannot panic by design; if one did, its records are
+        // unaccounted for, so the invocation must not claim success for any
+        // message. There is no message index to blame, hence usize::MAX.
+        Err(e) => {
+            report.failed_messages.insert(usize::MAX);
+            report.last_error = Some(format!("a Firehose send task failed: {e}"));
+        }
+    }
+}
+
+/// Sends one batch, re-sending only the failed records.
+pub async fn send_with_retry<F: Firehose + ?Sized>(
+    firehose: &F,
+    mut todo: Batch,
+    opts: &SinkOptions,
+) -> SinkReport {
+    let mut report = SinkReport::default();
+    let mut attempt = 0u32;
+    while !todo.is_empty() {
+        attempt += 1;
+        if attempt > 1 {
+            report.records_retried += todo.len() as u64;
+        }
+        report.calls += 1;
+        let data: Vec<Bytes> = todo.iter().map(|(_, r)| r.clone()).collect();
+        match tokio::time::timeout_at(opts.deadline, firehose.put_record_batch(data)).await {
+            Err(_) => {
+                report.last_error =
+                    Some("PutRecordBatch did not answer before the invocation's deadline".into());
+                break;
+            }
+            Ok(Err(e)) => {
+                report.last_error = Some(e.message.clone());
+                if !e.retryable {
+                    break;
+                }
+            }
+            Ok(Ok(codes)) => {
+                let mut failed = Vec::new();
+                let mut first_code = None;
+                for ((msg, rec), code) in todo.drain(..).zip(codes) {
+                    match code {
+                        None => {
+                            report.records_sent += 1;
+                            report.bytes_sent += rec.len() as u64;
+                        }
+                        Some(code) => {
+                            first_code.get_or_insert(code);
+                            failed.push((msg, rec));
+                        }
+                    }
+                }
+                if let Some(code) = first_code {
+                    report.last_error = Some(format!(
+                        "PutRecordBatch rejected {} record(s), first error code {code}",
+                        failed.len()
+                    ));
+                }
+                todo = failed;
+            }
+        }
+        if todo.is_empty() || attempt >= opts.max_attempts {
+            break;
+        }
+        let pause = backoff(opts, attempt);
+        if Instant::now() + pause >= opts.deadline {
+            break;
+        }
+        tokio::time::sleep(pause).await;
+    }
+    for (msg, _) in &todo {
+        report.failed_messages.insert(*msg);
+    }
+    report.records_failed += todo.len() as u64;
+    report
+}
+
+/// Full-jitter exponential backoff: uniform in [0, min(max, base * 2^(attempt-1))].
+fn backoff(opts: &SinkOptions, attempt: u32) -> Duration {
+    let exp = opts
+        .base_backoff
+        .saturating_mul(1u32 << (attempt - 1).min(16))
+        .min(opts.max_backoff);
+    let millis = exp.as_millis() as u64;
+    Duration::from_millis(fastrand::u64(0..=millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sink::PutError;
+    use std::sync::Mutex;
+
+    /// In-memory Firehose that fails according to a script, and remembers
+    /// what it accepted.
+    #[derive(Default)]
+    struct Scripted {
+        /// For each call, which record positions fail (by error code); an
+        /// `Err` fails the whole call. Calls past the script succeed.
+        script: Mutex<Vec<Result<Vec<usize>, PutError>>>,
+        accepted: Mutex<Vec<Bytes>>,
+        calls: Mutex<Vec<usize>>,
+    }
+
+    impl Firehose for Scripted {
+        async fn put_record_batch(
+            &self,
+            records: Vec<Bytes>,
+        ) -> Result<Vec<Option<String>>, PutError> {
+            assert!(records.len() <= MAX_BATCH_RECORDS);
+            assert!(records.iter().map(Bytes::len).sum::<usize>() <= MAX_BATCH_BYTES);
+            self.calls.lock().unwrap().push(records.len());
+            let step = {
+                let mut s = self.script.lock().unwrap();
+                if s.is_empty() {
+                    Ok(vec![])
+                } else {
+                    s.remove(0)
+                }
+            };
+            let failing = step?;
+            let mut out = Vec::new();
+            for (i, r) in records.into_iter().enumerate() {
+                if failing.contains(&i) {
+                    out.push(Some("ServiceUnavailableException".to_string()));
+                } else {
+                    self.accepted.lock().unwrap().push(r);
+                    out.push(None);
+                }
+            }
+            Ok(out)
+        }
+    }
+
+    fn opts() -> SinkOptions {
+        let mut o = SinkOptions::new(5, Instant::now() + Duration::from_secs(30));
+        o.base_backoff = Duration::from_millis(1);
+        o.max_backoff = Duration::from_millis(2);
+        o
+    }
+
+    fn chunk(msg: usize, records: &[&[u8]]) -> Chunk {
+        let mut data = Vec::new();
+        let mut ends = Vec::new();
+        for r in records {
+            data.extend_from_slice(r);
+            ends.push(data.len());
+        }
+        Chunk {
+            msg,
+            data: data.into(),
+            ends,
+        }
+    }
+
+    async fn run_with(fh: Arc<Scripted>, chunks: Vec<Chunk>, opts: SinkOptions) -> SinkReport {
+        let (tx, rx) = mpsc::channel(4);
+        let sink = tokio::spawn(run(fh, rx, opts));
+        for c in chunks {
+            tx.send(c).await.unwrap();
+        }
+        drop(tx);
+        sink.await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn batches_respect_the_record_count_limit() {
+        let fh = Arc::new(Scripted::default());
+        let recs: Vec<Vec<u8>> = (0..1234).map(|i| format!("{i}\n").into_bytes()).collect();
+        let refs: Vec<&[u8]> = recs.iter().map(|r| r.as_slice()).collect();
+        let report = run_with(fh.clone(), vec![chunk(0, &refs)], opts()).await;
+        assert_eq!(report.records_sent, 1234);
+        assert_eq!(*fh.calls.lock().unwrap(), vec![500, 500, 234]);
+        assert!(report.failed_messages.is_empty());
+    }
+
+    #[tokio::test]
+    async fn batches_respect_the_byte_limit() {
+        let fh = Arc::new(Scripted::default());
+        let big = vec![b'x'; 1_000_000];
+        let refs: Vec<&[u8]> = (0..9).map(|_| big.as_slice()).collect();
+        let report = run_with(fh.clone(), vec![chunk(0, &refs)], opts()).await;
+        assert_eq!(report.records_sent, 9);
+        assert_eq!(*fh.calls.lock().unwrap(), vec![4, 4, 1]);
+    }
+
+    #[tokio::test]
+    async fn firehose_partial_failure_resends_only_failed_records() {
+        let fh = Arc::new(Scripted::default());
+        fh.script.lock().unwrap().push(Ok(vec![1, 3]));
+        let report = run_with(
+            fh.clone(),
+            vec![chunk(0, &[b"a\n", b"b\n", b"c\n", b"d\n"])],
+            opts(),
+        )
+        .await;
+        assert_eq!(*fh.calls.lock().unwrap(), vec![4, 2]);
+        let mut got: Vec<Bytes> = fh.accepted.lock().unwrap().clone();
+        got.sort();
+        assert_eq!(got, vec!["a\n", "b\n", "c\n", "d\n"]);
+        assert_eq!(report.records_retried, 2);
+        assert!(report.failed_messages.is_empty());
+    }
+
+    #[tokio::test]
+    async fn records_failing_every_attempt_fail_only_their_message() {
+        let fh = Arc::new(Scripted::default());
+        // Message 7's record (position 1 of the first call, then alone) fails
+        // every time; message 3's record passes at once.
+        fh.script.lock().unwrap().push(Ok(vec![1]));
+        for _ in 0..4 {
+            fh.script.lock().unwrap().push(Ok(vec![0]));
+        }
+        let report = run_with(
+            fh.clone(),
+            vec![chunk(3, &[b"a\n"]), chunk(7, &[b"b\n"])],
+            opts(),
+        )
+        .await;
+        assert_eq!(
+            report.failed_messages.into_iter().collect::<Vec<_>>(),
+            vec![7]
+        );
+        assert_eq!(report.records_failed, 1);
+        assert_eq!(fh.calls.lock().unwrap().len(), 5);
+    }
+
+    #[tokio::test]
+    async fn non_retryable_call_errors_stop_at_once() {
+        let fh = Arc::new(Scripted::default());
+        fh.script.lock().unwrap().push(Err(PutError {
+            retryable: false,
+            message: "ResourceNotFoundException".into(),
+        }));
+        let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n"])], opts()).await;
+        assert_eq!(fh.calls.lock().unwrap().len(), 1);
+        assert!(report.failed_messages.contains(&0));
+        assert!(report.last_error.unwrap().contains("ResourceNotFound"));
+    }
+
+    #[tokio::test]
+    async fn throttled_calls_are_retried_then_succeed() {
+        let fh = Arc::new(Scripted::default());
+        for _ in 0..2 {
+            fh.script.lock().unwrap().push(Err(PutError {
+                retryable: true,
+                message: "ServiceUnavailableException".into(),
+            }));
+        }
+        let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n", b"b\n"])], opts()).await;
+        assert_eq!(fh.calls.lock().unwrap().len(), 3);
+        assert_eq!(report.records_sent, 2);
+        assert!(report.failed_messages.is_empty());
+    }
+
+    #[tokio::test]
+    async fn no_retry_past_the_deadline() {
+        let fh = Arc::new(Scripted::default());
+        for _ in 0..5 {
+            fh.script.lock().unwrap().push(Ok(vec![0]));
+        }
+        let mut o = opts();
+        o.base_backoff = Duration::from_secs(10);
+        o.max_backoff = Duration::from_secs(10);
+        o.deadline = Instant::now() + Duration::from_millis(200);
+        // Jitter may pick a short pause, so allow a few calls, but never all five.
+        let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n"])], o).await;
+        assert!(report.failed_messages.contains(&0));
+        assert!(fh.calls.lock().unwrap().len() < 5);
+    }
+}

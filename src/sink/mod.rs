@@ -1,0 +1,39 @@
+//! Delivery to Kinesis Data Firehose: the seam (`Firehose`: "deliver these
+//! records, tell me which failed"), the SDK implementation, and the batcher
+//! that packs records from every message of an invocation into
+//! `PutRecordBatch` calls within the service limits and re-sends only the
+//! records that failed.
+
+pub mod batcher;
+pub mod firehose;
+
+use std::future::Future;
+
+use bytes::Bytes;
+
+/// Firehose `PutRecordBatch` limits: records per call.
+pub const MAX_BATCH_RECORDS: usize = 500;
+/// Firehose `PutRecordBatch` limits: bytes per call (sum of record data).
+pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
+/// Firehose limit per record (1,000 KiB); enforced where records are written.
+pub use crate::record::MAX_RECORD_BYTES;
+
+/// A whole `PutRecordBatch` call failed.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct PutError {
+    /// Whether the same call may succeed if repeated (throttling, 5xx, network).
+    pub retryable: bool,
+    pub message: String,
+}
+
+/// The seam to the delivery stream.
+pub trait Firehose: Send + Sync + 'static {
+    /// Sends one batch (at most [`MAX_BATCH_RECORDS`] records and
+    /// [`MAX_BATCH_BYTES`] bytes). On success returns, for each record in
+    /// order, `None` if it was accepted or its error code if it was not.
+    fn put_record_batch(
+        &self,
+        records: Vec<Bytes>,
+    ) -> impl Future<Output = Result<Vec<Option<String>>, PutError>> + Send;
+}

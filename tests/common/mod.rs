@@ -1,0 +1,309 @@
+//! Shared helpers for the integration tests: a real moto server on a free
+//! loopback port (one per test, killed on drop), SDK configuration pointed at
+//! it, and builders for buckets, delivery streams, objects and SQS events.
+//!
+//! moto comes from the project's virtualenv (`make venv`); set `MOTO_SERVER`
+//! to use another binary.
+
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use s3_log_forwarder::config::Config;
+use s3_log_forwarder::credentials::S3Clients;
+use s3_log_forwarder::sink::firehose::SdkFirehose;
+use s3_log_forwarder::source::s3::S3Store;
+use s3_log_forwarder::{Forwarder, Outcome};
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "123456789012";
+
+/// A moto server process on 127.0.0.1.
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+impl Moto {
+    /// Starts moto without IAM enforcement.
+    pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// Starts moto with extra environment (e.g. `INITIAL_NO_AUTH_ACTION_COUNT`).
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
+        let bin = std::env::var("MOTO_SERVER")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server")
+            });
+        assert!(
+            bin.exists(),
+            "moto_server not found at {}: run `make venv` (or set MOTO_SERVER)",
+            bin.display()
+        );
+        let port = free_port();
+        let mut cmd = Command::new(&bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("start moto_server");
+        let moto = Moto { child, port };
+        moto.wait_ready();
+        moto
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn wait_ready(&self) {
+        let until = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < until {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", self.port)) {
+                let req = "GET /moto-api/ HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+                if s.write_all(req.as_bytes()).is_ok() {
+                    let mut buf = [0u8; 12];
+                    if std::io::Read::read(&mut s, &mut buf).unwrap_or(0) > 0 {
+                        return;
+                    }
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto_server did not start on port {}", self.port);
+    }
+
+    /// SDK configuration for moto with the given static credentials.
+    pub async fn sdk_config_with(&self, key: &str, secret: &str, token: Option<&str>) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new(
+                key,
+                secret,
+                token.map(str::to_string),
+                None,
+                "test",
+            ))
+            .load()
+            .await
+    }
+
+    pub async fn sdk_config(&self) -> SdkConfig {
+        self.sdk_config_with("testing", "testing", None).await
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// AWS clients for setting up and inspecting the local stack.
+pub struct Stack {
+    pub sdk: SdkConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub firehose: aws_sdk_firehose::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Stack {
+    pub fn new(sdk: &SdkConfig) -> Stack {
+        Stack {
+            sdk: sdk.clone(),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(true)
+                    .build(),
+            ),
+            firehose: aws_sdk_firehose::Client::new(sdk),
+            sqs: aws_sdk_sqs::Client::new(sdk),
+        }
+    }
+
+    pub async fn bucket(&self, name: &str) {
+        self.s3
+            .create_bucket()
+            .bucket(name)
+            .send()
+            .await
+            .expect("create bucket");
+    }
+
+    pub async fn put(&self, bucket: &str, key: &str, body: impl Into<Vec<u8>>) -> String {
+        let out = self
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(body.into().into())
+            .send()
+            .await
+            .expect("put object");
+        out.e_tag()
+            .unwrap_or_default()
+            .trim_matches('"')
+            .to_string()
+    }
+
+    /// A DirectPut delivery stream writing to `dest_bucket` (created here).
+    pub async fn delivery_stream(&self, name: &str, dest_bucket: &str) {
+        self.bucket(dest_bucket).await;
+        let dest = aws_sdk_firehose::types::ExtendedS3DestinationConfiguration::builder()
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/firehose-delivery"))
+            .bucket_arn(format!("arn:aws:s3:::{dest_bucket}"))
+            .prefix("records/")
+            .build()
+            .expect("destination");
+        self.firehose
+            .create_delivery_stream()
+            .delivery_stream_name(name)
+            .delivery_stream_type(aws_sdk_firehose::types::DeliveryStreamType::DirectPut)
+            .extended_s3_destination_configuration(dest)
+            .send()
+            .await
+            .expect("create delivery stream");
+    }
+
+    /// Every record that reached the destination bucket, parsed.
+    pub async fn delivered(&self, dest_bucket: &str) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        let list = self
+            .s3
+            .list_objects_v2()
+            .bucket(dest_bucket)
+            .send()
+            .await
+            .expect("list destination");
+        for obj in list.contents() {
+            let body = self
+                .s3
+                .get_object()
+                .bucket(dest_bucket)
+                .key(obj.key().unwrap_or_default())
+                .send()
+                .await
+                .expect("get delivered object")
+                .body
+                .collect()
+                .await
+                .expect("read delivered object")
+                .into_bytes();
+            for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+                out.push(serde_json::from_slice(line).expect("delivered record is JSON"));
+            }
+        }
+        out
+    }
+}
+
+/// A forwarder wired to the stack like `main.rs` wires it to AWS.
+pub fn forwarder(sdk: &SdkConfig, config: Config) -> Forwarder<S3Store, SdkFirehose> {
+    let store = S3Store::new(S3Clients::new(sdk, true), config.role.clone());
+    let firehose = SdkFirehose::new(sdk, config.delivery_stream_name.clone());
+    Forwarder::new(config, store, firehose)
+}
+
+/// Configuration from `vars` (as if they were the environment).
+pub fn config(vars: &[(&str, &str)]) -> Config {
+    let map: std::collections::HashMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|k| map.get(k).cloned()).expect("valid test configuration")
+}
+
+/// An S3 event notification body for objects `(bucket, raw key as S3 encodes it)`.
+pub fn s3_notification(objects: &[(&str, &str)]) -> String {
+    let records: Vec<serde_json::Value> = objects
+        .iter()
+        .map(|(bucket, key)| {
+            serde_json::json!({
+                "eventVersion": "2.1",
+                "eventSource": "aws:s3",
+                "awsRegion": REGION,
+                "eventTime": "2026-11-22T20:55:04.000Z",
+                "eventName": "ObjectCreated:Put",
+                "s3": {
+                    "s3SchemaVersion": "1.0",
+                    "configurationId": "logs",
+                    "bucket": {"name": bucket, "arn": format!("arn:aws:s3:::{bucket}")},
+                    "object": {"key": key, "size": 1}
+                }
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records }).to_string()
+}
+
+/// An SQS event as Lambda delivers it, one message per body.
+pub fn sqs_event(bodies: &[String]) -> SqsEvent {
+    sqs_event_from(bodies, &format!("arn:aws:sqs:{REGION}:{ACCOUNT}:logs"))
+}
+
+pub fn sqs_event_from(bodies: &[String], queue_arn: &str) -> SqsEvent {
+    let mut event = SqsEvent::default();
+    for (i, body) in bodies.iter().enumerate() {
+        let mut m = SqsMessage::default();
+        m.message_id = Some(format!("msg-{i}"));
+        m.receipt_handle = Some(format!("rh-{i}"));
+        m.body = Some(body.clone());
+        m.event_source = Some("aws:sqs".into());
+        m.event_source_arn = Some(queue_arn.to_string());
+        m.aws_region = Some(REGION.into());
+        event.records.push(m);
+    }
+    event
+}
+
+/// Message ids in `batchItemFailures`, sorted.
+pub fn failed_ids(outcome: &Outcome) -> Vec<String> {
+    let mut ids: Vec<String> = outcome
+        .response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    ids.sort();
+    ids
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    e.write_all(data).expect("gzip");
+    e.finish().expect("gzip")
+}
+
+/// A deadline far enough away for any test.
+pub fn far_deadline() -> tokio::time::Instant {
+    tokio::time::Instant::now() + Duration::from_secs(120)
+}
+
+/// Field at a dotted path of a nested record.
+pub fn field<'a>(record: &'a serde_json::Value, path: &str) -> &'a serde_json::Value {
+    let mut v = record;
+    for seg in path.split('.') {
+        v = &v[seg];
+    }
+    v
+}

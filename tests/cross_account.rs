@@ -1,0 +1,217 @@
+//! Cross-account reading against moto with IAM enforcement on: signatures,
+//! identity policies, the role's permissions and the `sts:ExternalId`
+//! condition of its trust policy are all checked by the server.
+//!
+//! Set-up: the first three unauthenticated calls create an administrator;
+//! everything else is signed. The forwarder runs as an IAM user that may only
+//! assume the reader role and put to the stream; the reader role may only get
+//! objects from `src-logs`.
+
+mod common;
+
+use common::*;
+
+const EXTERNAL_ID: &str = "ext-7f3a9c";
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/log-reader";
+
+struct Fixture {
+    moto: Moto,
+    admin: Stack,
+    forwarder_sdk: aws_config::SdkConfig,
+}
+
+fn policy(statements: serde_json::Value) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+async fn fixture() -> Fixture {
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    let bootstrap = moto.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&bootstrap);
+    iam.create_user().user_name("admin").send().await.unwrap();
+    iam.put_user_policy()
+        .user_name("admin")
+        .policy_name("all")
+        .policy_document(policy(
+            serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
+        ))
+        .send()
+        .await
+        .unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("admin")
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    let admin_sdk = moto
+        .sdk_config_with(key.access_key_id(), key.secret_access_key(), None)
+        .await;
+    let admin = Stack::new(&admin_sdk);
+    let iam = aws_sdk_iam::Client::new(&admin_sdk);
+
+    // The forwarder's own identity: assume the reader role, put to the stream. Nothing else.
+    iam.create_user()
+        .user_name("forwarder")
+        .send()
+        .await
+        .unwrap();
+    iam.put_user_policy()
+        .user_name("forwarder")
+        .policy_name("forwarder")
+        .policy_document(policy(serde_json::json!([
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE_ARN},
+            // moto checks Firehose actions against the resource "*" only (it has
+            // resource-level checks for S3, STS, SQS and IAM), so the stream ARN
+            // cannot be named here; the action is still the only one allowed.
+            {"Effect": "Allow", "Action": ["firehose:PutRecordBatch"], "Resource": "*"}
+        ])))
+        .send()
+        .await
+        .unwrap();
+    let fkey = iam
+        .create_access_key()
+        .user_name("forwarder")
+        .send()
+        .await
+        .unwrap();
+    let fkey = fkey.access_key().unwrap();
+
+    // The source account's role: trusts the forwarder with the external id, reads one bucket.
+    iam.create_role()
+        .role_name("log-reader")
+        .assume_role_policy_document(policy(serde_json::json!([{
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:user/forwarder"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
+        }])))
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("log-reader")
+        .policy_name("read-logs")
+        .policy_document(policy(serde_json::json!([
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::src-logs/*"}
+        ])))
+        .send()
+        .await
+        .unwrap();
+
+    admin.bucket("src-logs").await;
+    admin.bucket("other-logs").await;
+    admin
+        .put("src-logs", "app/a.log", "from the allowed bucket\n")
+        .await;
+    admin
+        .put(
+            "other-logs",
+            "app/b.log",
+            "from a bucket the role may not read\n",
+        )
+        .await;
+    admin.delivery_stream("logs", "dest").await;
+
+    let forwarder_sdk = moto
+        .sdk_config_with(fkey.access_key_id(), fkey.secret_access_key(), None)
+        .await;
+    Fixture {
+        moto,
+        admin,
+        forwarder_sdk,
+    }
+}
+
+fn role_config(external_id: &str) -> s3_log_forwarder::Config {
+    config(&[
+        ("DELIVERY_STREAM_NAME", "logs"),
+        ("ROLE_ARN", ROLE_ARN),
+        ("EXTERNAL_ID", external_id),
+        ("ROLE_SESSION_NAME", "s3-log-forwarder-test"),
+    ])
+}
+
+#[tokio::test]
+async fn objects_are_read_through_the_assumed_role_with_external_id() {
+    let f = fixture().await;
+    let fwd = forwarder(&f.forwarder_sdk, role_config(EXTERNAL_ID));
+    let out = fwd
+        .handle(
+            sqs_event(&[s3_notification(&[("src-logs", "app/a.log")])]),
+            far_deadline(),
+        )
+        .await;
+    assert!(failed_ids(&out).is_empty(), "{:?}", out.failures);
+    let records = f.admin.delivered("dest").await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(field(&records[0], "message"), "from the allowed bucket");
+    drop(f.moto);
+}
+
+#[tokio::test]
+async fn a_wrong_external_id_is_denied_and_the_message_retried() {
+    let f = fixture().await;
+    let fwd = forwarder(&f.forwarder_sdk, role_config("not-the-right-one"));
+    let out = fwd
+        .handle(
+            sqs_event(&[s3_notification(&[("src-logs", "app/a.log")])]),
+            far_deadline(),
+        )
+        .await;
+    assert_eq!(failed_ids(&out), vec!["msg-0"]);
+    let why = out.failures[0].as_deref().unwrap();
+    assert!(why.contains("trust policy"), "{why}");
+    assert!(why.contains(ROLE_ARN), "{why}");
+    assert!(
+        !why.contains("not-the-right-one"),
+        "the external id must not be echoed: {why}"
+    );
+    assert!(f.admin.delivered("dest").await.is_empty());
+}
+
+#[tokio::test]
+async fn the_role_cannot_read_a_bucket_outside_its_policy() {
+    let f = fixture().await;
+    let fwd = forwarder(&f.forwarder_sdk, role_config(EXTERNAL_ID));
+    let out = fwd
+        .handle(
+            sqs_event(&[
+                s3_notification(&[("other-logs", "app/b.log")]),
+                s3_notification(&[("src-logs", "app/a.log")]),
+            ]),
+            far_deadline(),
+        )
+        .await;
+    assert_eq!(failed_ids(&out), vec!["msg-0"]);
+    assert!(
+        out.failures[0].as_deref().unwrap().contains("AccessDenied"),
+        "{:?}",
+        out.failures
+    );
+    assert_eq!(f.admin.delivered("dest").await.len(), 1);
+}
+
+#[tokio::test]
+async fn without_a_role_the_functions_own_credentials_are_used() {
+    let f = fixture().await;
+    // The forwarder user itself has no s3:GetObject: reading must be denied,
+    // which proves the object was requested with its own credentials.
+    let fwd = forwarder(
+        &f.forwarder_sdk,
+        config(&[("DELIVERY_STREAM_NAME", "logs")]),
+    );
+    let out = fwd
+        .handle(
+            sqs_event(&[s3_notification(&[("src-logs", "app/a.log")])]),
+            far_deadline(),
+        )
+        .await;
+    assert_eq!(failed_ids(&out), vec!["msg-0"]);
+    assert!(
+        out.failures[0].as_deref().unwrap().contains("AccessDenied"),
+        "{:?}",
+        out.failures
+    );
+}
