@@ -215,3 +215,35 @@ async fn without_a_role_the_functions_own_credentials_are_used() {
         out.failures
     );
 }
+
+#[tokio::test]
+async fn the_role_is_assumed_once_for_many_objects_and_invocations() {
+    let f = fixture().await;
+    f.admin.put("src-logs", "app/c.log", "another\n").await;
+    let fwd = forwarder(&f.forwarder_sdk, role_config(EXTERNAL_ID));
+    for _ in 0..2 {
+        let out = fwd
+            .handle(
+                sqs_event(&[
+                    s3_notification(&[("src-logs", "app/a.log")]),
+                    s3_notification(&[("src-logs", "app/c.log")]),
+                ]),
+                far_deadline(),
+            )
+            .await;
+        assert!(failed_ids(&out).is_empty(), "{:?}", out.failures);
+    }
+    assert_eq!(f.admin.delivered("dest").await.len(), 4);
+    let state = f.moto.state();
+    let assumed = state["sts"]["AssumedRole"]
+        .as_array()
+        .expect("assumed roles");
+    assert_eq!(
+        assumed.len(),
+        1,
+        "credentials are cached per role: {assumed:#?}"
+    );
+    assert_eq!(assumed[0]["role_arn"], ROLE_ARN);
+    assert_eq!(assumed[0]["session_name"], "s3-log-forwarder-test");
+    assert_eq!(assumed[0]["external_id"], EXTERNAL_ID);
+}

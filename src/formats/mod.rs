@@ -181,3 +181,65 @@ pub(crate) mod testing {
         Ok((out, stats))
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::testing::run;
+    use super::*;
+    use proptest::prelude::*;
+
+    fn interesting_bytes() -> impl Strategy<Value = Vec<u8>> {
+        let pieces = prop::sample::select(vec![
+            &b"{"[..],
+            b"}",
+            b"[",
+            b"]",
+            b"\"",
+            b"\\",
+            b":",
+            b",",
+            b"\n",
+            b"\r\n",
+            b" ",
+            b"\"Records\"",
+            b"\"eventTime\"",
+            b"\"2026-01-01T00:00:00Z\"",
+            b"null",
+            b"1e999",
+            b"\xff",
+            b"\x00",
+            b"\xc3",
+            b"true",
+            b"{\"Records\":[",
+        ]);
+        prop_oneof![
+            prop::collection::vec(any::<u8>(), 0..512),
+            prop::collection::vec(pieces, 0..64).prop_map(|v| v.concat()),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn no_parser_panics_on_any_input(input in interesting_bytes()) {
+            for format in Format::ALL {
+                match run(format, &input, 64) {
+                    Ok((events, stats)) => {
+                        prop_assert_eq!(events.len() as u64, stats.events);
+                        prop_assert_eq!(events.iter().filter(|e| e.error.is_some()).count() as u64, stats.errors);
+                    }
+                    Err(FormatError::Malformed(_)) | Err(FormatError::LineTooLong { .. }) => {}
+                    Err(e) => prop_assert!(false, "{format:?}: unexpected {e}"),
+                }
+            }
+        }
+
+        #[test]
+        fn text_keeps_every_non_blank_line(lines in prop::collection::vec("[^\r\n]{0,40}", 0..20)) {
+            let input = lines.join("\n");
+            let (events, _) = run(Format::Text, input.as_bytes(), 1000).unwrap();
+            let want: Vec<&str> = lines.iter().map(String::as_str).filter(|l| !l.bytes().all(|b| b.is_ascii_whitespace())).collect();
+            let got: Vec<&str> = events.iter().map(|e| e.original.as_str()).collect();
+            prop_assert_eq!(got, want);
+        }
+    }
+}

@@ -84,6 +84,22 @@ impl Moto {
         panic!("moto_server did not start on port {}", self.port);
     }
 
+    /// moto's whole backend state (`/moto-api/data.json`), e.g. the roles
+    /// assumed so far under `sts.AssumedRole`.
+    pub fn state(&self) -> serde_json::Value {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).expect("connect to moto");
+        let req = "GET /moto-api/data.json HTTP/1.0\r\nHost: localhost\r\n\r\n";
+        s.write_all(req.as_bytes()).expect("ask moto");
+        let mut resp = Vec::new();
+        std::io::Read::read_to_end(&mut s, &mut resp).expect("read moto");
+        let body = resp
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| &resp[i + 4..])
+            .expect("an HTTP response");
+        serde_json::from_slice(body).expect("moto state is JSON")
+    }
+
     /// SDK configuration for moto with the given static credentials.
     pub async fn sdk_config_with(&self, key: &str, secret: &str, token: Option<&str>) -> SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
