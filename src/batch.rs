@@ -115,6 +115,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             include_original: self.config.include_original,
             limits: self.config.limits,
             ingested: now_rfc3339(),
+            deadline: soft_deadline,
         });
 
         let mut report = InvocationReport {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use thiserror::Error;
 use tokio::sync::mpsc;
+use tokio::time::Instant;
 use tokio_util::io::SyncIoBridge;
 
 use crate::config::Limits;
@@ -23,6 +24,7 @@ use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
 use crate::record::{ObjectContext, ParsedEvent, RecordWriter};
 use crate::sink::batcher::Chunk;
 use crate::sink::MAX_BATCH_RECORDS;
+use crate::source::deadline::{is_deadline, DeadlineReader};
 use crate::source::decode::{self, limit_error, Counters};
 use crate::source::{ObjectStore, SourceError};
 
@@ -37,6 +39,8 @@ pub struct ObjectSettings {
     pub limits: Limits,
     /// RFC 3339 time of the invocation, for `event.ingested`.
     pub ingested: String,
+    /// No object is opened, and no body read, after this instant.
+    pub deadline: Instant,
 }
 
 /// What happened to an object that did not fail.
@@ -134,7 +138,12 @@ pub async fn process_object<S: ObjectStore>(
         return Err(too_big(size));
     }
 
-    let opened = store.open(obj).await?;
+    let opened = tokio::time::timeout_at(settings.deadline, store.open(obj))
+        .await
+        .map_err(|_| ObjectError::Deadline {
+            bucket: obj.bucket.clone(),
+            key: obj.key.clone(),
+        })??;
     if let Some(size) = opened
         .content_length
         .filter(|s| *s > settings.limits.max_object_bytes)
@@ -157,7 +166,9 @@ pub async fn process_object<S: ObjectStore>(
         include_original: settings.include_original,
     });
     let content_length = opened.content_length;
-    let body = SyncIoBridge::new(opened.body);
+    // A body that stalls must not outlive the invocation: past the deadline
+    // every read fails, which ends the parser.
+    let body = SyncIoBridge::new(DeadlineReader::new(opened.body, settings.deadline));
     let settings = settings.clone();
     let key = obj.key.clone();
 
@@ -206,6 +217,9 @@ fn io_failure(
     counters: &Counters,
     content_length: Option<u64>,
 ) -> ObjectError {
+    if is_deadline(e) {
+        return ObjectError::Deadline { bucket, key };
+    }
     if let Some(limit) = limit_error(e) {
         return ObjectError::Limit {
             bucket,

@@ -107,7 +107,26 @@ pub async fn run<F: Firehose>(
     let mut batch: Batch = Vec::with_capacity(MAX_BATCH_RECORDS);
     let mut batch_bytes = 0usize;
 
-    while let Some(chunk) = rx.recv().await {
+    loop {
+        let chunk = match tokio::time::timeout_at(opts.deadline, rx.recv()).await {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => break,
+            Err(_) => {
+                // Out of time: whatever has not been sent fails its message.
+                rx.close();
+                while let Ok(chunk) = rx.try_recv() {
+                    report.failed_messages.insert(chunk.msg);
+                    report.records_failed += chunk.ends.len() as u64;
+                }
+                for (msg, _) in batch.drain(..) {
+                    report.failed_messages.insert(msg);
+                    report.records_failed += 1;
+                }
+                report.last_error =
+                    Some("the invocation's deadline came before every record was sent".into());
+                break;
+            }
+        };
         for record in chunk.records() {
             if batch.len() == MAX_BATCH_RECORDS || batch_bytes + record.len() > MAX_BATCH_BYTES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH_RECORDS));
@@ -238,6 +257,24 @@ fn backoff(opts: &SinkOptions, attempt: u32) -> Duration {
 mod tests {
     use super::*;
     use crate::sink::PutError;
+
+    #[tokio::test]
+    async fn records_still_queued_at_the_deadline_fail_their_messages() {
+        let fh = Arc::new(Scripted::default());
+        let (tx, rx) = mpsc::channel(4);
+        let mut o = opts();
+        o.deadline = Instant::now() + Duration::from_millis(100);
+        let sink = tokio::spawn(run(fh.clone(), rx, o));
+        tx.send(chunk(2, &[b"a\n"])).await.unwrap();
+        // The producer never closes the channel: the sink must stop by itself.
+        let report = tokio::time::timeout(Duration::from_secs(5), sink)
+            .await
+            .expect("the sink stops at its deadline")
+            .unwrap();
+        assert!(report.failed_messages.contains(&2));
+        assert!(fh.calls.lock().unwrap().is_empty());
+        drop(tx);
+    }
     use std::sync::Mutex;
 
     /// In-memory Firehose that fails according to a script, and remembers

@@ -5,6 +5,7 @@
 //!
 //! It does not parse formats or decide whether a bucket is allowed.
 
+pub mod deadline;
 pub mod decode;
 pub mod s3;
 
