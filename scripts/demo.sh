@@ -30,15 +30,20 @@ echo "==> building the function"
 cargo build --quiet --bin s3-log-forwarder
 
 echo "==> cargo lambda watch (runtime emulator) on 127.0.0.1:$INVOKE_PORT"
+cat >"$STATE/function.env" <<ENV
+DELIVERY_STREAM_NAME=demo-stream
+ALLOWED_BUCKETS=demo-source-logs
+AWS_ENDPOINT_URL=$ENDPOINT
+AWS_REGION=us-east-1
+AWS_ACCESS_KEY_ID=demo
+AWS_SECRET_ACCESS_KEY=demo
+RUST_LOG="info,s3_log_forwarder=debug"
+LOG_FORMAT=text
+ENV
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
-  --env-var DELIVERY_STREAM_NAME=demo-stream \
-  --env-var ALLOWED_BUCKETS=demo-source-logs \
-  --env-var AWS_ENDPOINT_URL="$ENDPOINT" \
-  --env-var AWS_REGION=us-east-1 \
-  --env-var AWS_ACCESS_KEY_ID=demo \
-  --env-var AWS_SECRET_ACCESS_KEY=demo \
-  --env-var RUST_LOG=info --env-var LOG_FORMAT=text >"$STATE/function.log" 2>&1 &
-pids+=($!)
+  --env-file "$STATE/function.env" >"$STATE/function.log" 2>&1 &
+WATCH_PID=$!
+pids+=($WATCH_PID)
 
 for event in events/sqs-mixed-batch.json; do
   echo "==> invoke with $event"
@@ -48,6 +53,7 @@ for event in events/sqs-mixed-batch.json; do
         --data-file "$event" --output-format json 2>"$STATE/invoke.err"); then
       ok=1; break
     fi
+    kill -0 "$WATCH_PID" 2>/dev/null || { echo "cargo lambda watch exited:"; cat "$STATE/function.log"; exit 1; }
     sleep 1
   done
   [ -n "$ok" ] || { cat "$STATE/invoke.err" "$STATE/function.log"; exit 1; }

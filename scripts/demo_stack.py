@@ -61,7 +61,10 @@ def show(endpoint):
         for r in recs[1:]:
             summary = r.get("event", {}).get("action") or r.get("message") or ""
             print(f"   ... {r['@timestamp']}  {r['event']['id']}  {summary}")
-    print(f"\n{len(records)} record(s) in s3://{DEST} from {len(set(r['aws']['s3']['key'] for r in records))} object(s)")
+    ids = {r["event"]["id"] for r in records}
+    objects = {r["aws"]["s3"]["key"] for r in records}
+    print(f"\n{len(records)} record(s) in s3://{DEST}: {len(ids)} distinct event.id from {len(objects)} object(s)"
+          " (the sample batch names some objects in several messages; their events repeat with the same id)")
     if not records:
         sys.exit("no records reached the destination")
 

@@ -98,6 +98,10 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
     pub async fn handle(&self, event: SqsEvent, deadline: Instant) -> Outcome {
         let started = Instant::now();
         let remaining = deadline.saturating_duration_since(started);
+        tracing::debug!(
+            remaining_ms = remaining.as_millis() as u64,
+            "invocation started"
+        );
         // Keep the configured margin, but never more than half the time left,
         // so that a short invocation still does some work.
         let margin = self.config.deadline_margin.min(remaining / 2);
@@ -403,8 +407,14 @@ fn failure_item(id: &str) -> BatchItemFailure {
 }
 
 /// The deadline of a Lambda invocation (milliseconds since the epoch) as an
-/// `Instant`.
+/// `Instant`. Values before the year 2000 cannot be epoch times: cargo
+/// lambda's runtime emulator sends the timeout itself (`600000`), so such a
+/// value is taken as a duration from now.
 pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Instant {
+    const YEAR_2000_MS: u64 = 946_684_800_000;
+    if deadline_ms < YEAR_2000_MS {
+        return Instant::now() + Duration::from_millis(deadline_ms);
+    }
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -419,4 +429,23 @@ fn now_rfc3339() -> String {
     );
     now.format(&fmt)
         .unwrap_or_else(|_| "1970-01-01T00:00:00.000Z".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadlines_from_lambda_and_from_the_emulator() {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let in_30s = deadline_from_epoch_ms(now_ms + 30_000) - Instant::now();
+        assert!(in_30s > Duration::from_secs(29) && in_30s <= Duration::from_secs(30));
+        let past = deadline_from_epoch_ms(now_ms - 5_000);
+        assert!(past <= Instant::now());
+        let emulator = deadline_from_epoch_ms(600_000) - Instant::now();
+        assert!(emulator > Duration::from_secs(599) && emulator <= Duration::from_secs(600));
+    }
 }

@@ -27,6 +27,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let forwarder = Forwarder::new(config, store, firehose);
     let forwarder = &forwarder;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        tracing::debug!(deadline_ms = event.context.deadline, "invocation deadline");
         let deadline = deadline_from_epoch_ms(event.context.deadline);
         let outcome = forwarder.handle(event.payload, deadline).await;
         Ok::<SqsBatchResponse, lambda_runtime::Error>(outcome.response)
