@@ -6,11 +6,23 @@ use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `json` selects the Lambda format.
 pub fn init(json: bool) {
+    init_with_writer(
+        json,
+        std::io::stderr,
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    );
+}
+
+/// Installs the global subscriber writing to `writer` (tests capture logs so).
+pub fn init_with_writer<W>(json: bool, writer: W, ansi: bool)
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
+        .with_writer(writer)
+        .with_ansi(ansi);
     // `try_init`: a second call (tests) keeps the first subscriber.
     let _ = if json {
         builder

@@ -247,3 +247,68 @@ async fn the_role_is_assumed_once_for_many_objects_and_invocations() {
     assert_eq!(assumed[0]["session_name"], "s3-log-forwarder-test");
     assert_eq!(assumed[0]["external_id"], EXTERNAL_ID);
 }
+
+/// Everything logged by this test binary (all its tests), as the function
+/// logs on Lambda (JSON, default level).
+fn captured_logs() -> &'static std::sync::Arc<std::sync::Mutex<Vec<u8>>> {
+    static LOGS: std::sync::OnceLock<std::sync::Arc<std::sync::Mutex<Vec<u8>>>> =
+        std::sync::OnceLock::new();
+    LOGS.get_or_init(|| {
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let sink = buf.clone();
+        s3_log_forwarder::telemetry::init_with_writer(true, move || Capture(sink.clone()), false);
+        buf
+    })
+}
+
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn credentials_and_the_external_id_never_reach_the_logs() {
+    let logs = captured_logs();
+    let f = fixture().await;
+    let creds = aws_credential_types::provider::ProvideCredentials::provide_credentials(
+        f.forwarder_sdk.credentials_provider().unwrap().as_ref(),
+    )
+    .await
+    .unwrap();
+    // A success, a wrong external id and a denied bucket: the paths that log most.
+    for (external_id, bucket, key) in [
+        (EXTERNAL_ID, "src-logs", "app/a.log"),
+        ("wrong-external-id-value", "src-logs", "app/a.log"),
+        (EXTERNAL_ID, "other-logs", "app/b.log"),
+    ] {
+        let fwd = forwarder(&f.forwarder_sdk, role_config(external_id));
+        fwd.handle(
+            sqs_event(&[s3_notification(&[(bucket, key)])]),
+            far_deadline(),
+        )
+        .await;
+    }
+    let state = f.moto.state();
+    let mut secrets = vec![
+        creds.secret_access_key().to_string(),
+        EXTERNAL_ID.to_string(),
+        "wrong-external-id-value".to_string(),
+    ];
+    for role in state["sts"]["AssumedRole"].as_array().unwrap() {
+        secrets.push(role["secret_access_key"].as_str().unwrap().to_string());
+        secrets.push(role["session_token"].as_str().unwrap().to_string());
+    }
+    let text = String::from_utf8_lossy(&logs.lock().unwrap()).to_string();
+    assert!(text.contains("invocation summary"), "logs were captured");
+    assert!(text.contains("AccessDenied"), "the failures were logged");
+    for secret in &secrets {
+        assert!(!text.contains(secret.as_str()), "a secret reached the logs");
+    }
+}
