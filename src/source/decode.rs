@@ -16,18 +16,31 @@ use flate2::bufread::MultiGzDecoder;
 pub const BUF_BYTES: usize = 256 * 1024;
 
 const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+/// "BZh" and a block size digit.
+const BZIP2_MAGIC_LEN: usize = 4;
+const HEAD_BYTES: usize = 4;
 
 /// Compression of a body, decided from its first bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Compression {
     None,
     Gzip,
+    Zstd,
+    Bzip2,
 }
 
 impl Compression {
     pub fn sniff(prefix: &[u8]) -> Compression {
         if prefix.starts_with(&GZIP_MAGIC) {
             Compression::Gzip
+        } else if prefix.starts_with(&ZSTD_MAGIC) {
+            Compression::Zstd
+        } else if prefix.len() >= BZIP2_MAGIC_LEN
+            && prefix.starts_with(b"BZh")
+            && (b'1'..=b'9').contains(&prefix[3])
+        {
+            Compression::Bzip2
         } else {
             Compression::None
         }
@@ -37,6 +50,8 @@ impl Compression {
         match self {
             Compression::None => "none",
             Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+            Compression::Bzip2 => "bzip2",
         }
     }
 }
@@ -126,11 +141,14 @@ pub fn open<R: Read + Send + 'static>(
         "MAX_OBJECT_BYTES",
     );
     let mut raw = raw;
-    let head = read_head(&mut raw, GZIP_MAGIC.len())?;
+    let head = read_head(&mut raw, HEAD_BYTES)?;
     let compression = Compression::sniff(&head);
     let raw = BufReader::with_capacity(BUF_BYTES, io::Cursor::new(head).chain(raw));
     let decoded: Box<dyn Read + Send> = match compression {
         Compression::Gzip => Box::new(MultiGzDecoder::new(raw)),
+        // Reads every frame of a multi-frame stream.
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
+        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(raw)),
         Compression::None => Box::new(raw),
     };
     let limited = Limited::new(
@@ -195,6 +213,30 @@ mod tests {
         let (c, s) = read_all(gz(b"a\nb\n"), 1000, 1000).unwrap();
         assert_eq!(c, Compression::Gzip);
         assert_eq!(s, "a\nb\n");
+    }
+
+    #[test]
+    fn zstd_and_bzip2_are_detected_by_magic_bytes_with_several_frames() {
+        let mut z = zstd::stream::encode_all(&b"z1\n"[..], 3).unwrap();
+        z.extend(zstd::stream::encode_all(&b"z2\n"[..], 3).unwrap());
+        let (c, s) = read_all(z, 1000, 1000).unwrap();
+        assert_eq!((c, s.as_str()), (Compression::Zstd, "z1\nz2\n"));
+
+        let bz = |data: &[u8]| {
+            let mut e = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::default());
+            e.write_all(data).unwrap();
+            e.finish().unwrap()
+        };
+        let mut b = bz(b"b1\n");
+        b.extend(bz(b"b2\n"));
+        let (c, s) = read_all(b, 1000, 1000).unwrap();
+        assert_eq!((c, s.as_str()), (Compression::Bzip2, "b1\nb2\n"));
+    }
+
+    #[test]
+    fn text_that_starts_like_a_magic_is_plain() {
+        let (c, s) = read_all(b"BZh is not bzip2\n".to_vec(), 100, 100).unwrap();
+        assert_eq!((c, s.as_str()), (Compression::None, "BZh is not bzip2\n"));
     }
 
     #[test]
