@@ -138,7 +138,10 @@ impl Config {
             Some(v) => Some(v.parse::<Format>().map_err(|_| ConfigError::Invalid {
                 var: "FORMAT",
                 value: v.clone(),
-                reason: "expected one of cloudtrail, json, text".into(),
+                reason: format!(
+                    "expected one of {}",
+                    Format::ALL.map(Format::name).join(", ")
+                ),
             })?),
             None => None,
         };

@@ -9,6 +9,7 @@
 //! the SQS partial batch response).
 
 pub mod batch;
+pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod envelope;

@@ -1,5 +1,6 @@
 //! Lambda entry point: logging, configuration, clients, and the runtime loop.
-//! Nothing else: the work is in the library.
+//! Given arguments, it is the command-line tool instead (`cli`). Nothing else:
+//! the work is in the library.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
@@ -9,8 +10,18 @@ use s3_log_forwarder::sink::firehose::SdkFirehose;
 use s3_log_forwarder::source::s3::S3Store;
 use s3_log_forwarder::{telemetry, Config, Forwarder};
 
-#[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+fn main() -> Result<(), lambda_runtime::Error> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if !args.is_empty() {
+        std::process::exit(s3_log_forwarder::cli::run(&args));
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(lambda())
+}
+
+async fn lambda() -> Result<(), lambda_runtime::Error> {
     telemetry::init(telemetry::json_logs());
     let config = Config::from_env().map_err(|e| {
         tracing::error!(error = %e, "invalid configuration");

@@ -21,11 +21,11 @@ use crate::config::Limits;
 use crate::envelope::ObjectRef;
 use crate::error::Disposition;
 use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
-use crate::record::{ObjectContext, ParsedEvent, RecordWriter};
+use crate::record::{ObjectContext, RecordWriter};
 use crate::sink::batcher::Chunk;
 use crate::sink::MAX_BATCH_RECORDS;
 use crate::source::deadline::{is_deadline, DeadlineReader};
-use crate::source::decode::{self, limit_error, Counters};
+use crate::source::decode::{self, limit_error, Compression, Counters};
 use crate::source::{ObjectStore, SourceError};
 
 /// Hand records to the sink in chunks of about this many bytes.
@@ -170,11 +170,9 @@ pub async fn process_object<S: ObjectStore>(
     // every read fails, which ends the parser.
     let body = SyncIoBridge::new(DeadlineReader::new(opened.body, settings.deadline));
     let settings = settings.clone();
-    let key = obj.key.clone();
 
-    let job = tokio::task::spawn_blocking(move || {
-        parse_blocking(body, &key, ctx, msg, &settings, tx, cancel)
-    });
+    let job =
+        tokio::task::spawn_blocking(move || parse_blocking(body, ctx, msg, &settings, tx, cancel));
     let result = job.await.map_err(|e| ObjectError::Internal {
         bucket: obj.bucket.clone(),
         key: obj.key.clone(),
@@ -260,9 +258,62 @@ enum Failure {
     Format(FormatError),
 }
 
+/// What reading one object produced.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadOutcome {
+    pub format: Format,
+    pub compression: Compression,
+    pub stats: ParseStats,
+    /// Records cut to fit the Firehose record limit.
+    pub truncated: u64,
+}
+
+/// The synchronous core shared by the function and `replay`: decode `body`
+/// (limits, decompression), pick the format (`format_override`, else the key,
+/// else the content), parse, and hand every normalized record (one JSON line)
+/// to `sink`, in order.
+pub fn read_object<R: io::Read + Send + 'static>(
+    body: R,
+    ctx: Arc<ObjectContext>,
+    format_override: Option<Format>,
+    limits: &Limits,
+    counters: &Counters,
+    sink: &mut dyn FnMut(&[u8]) -> Result<(), Stop>,
+) -> Result<ReadOutcome, FormatError> {
+    let (compression, mut reader) = decode::open(
+        body,
+        limits.max_object_bytes,
+        limits.max_decompressed_bytes,
+        counters,
+    )?;
+    let format = match format_override.or_else(|| detect::from_key(&ctx.key)) {
+        Some(f) => f,
+        None => detect::sniff(reader.fill_buf()?),
+    };
+    let mut writer = RecordWriter::new(ctx);
+    let mut record = Vec::with_capacity(4096);
+    let mut ordinal = 0u64;
+    let mut truncated = 0u64;
+    let format_limits = formats::Limits {
+        max_line_bytes: limits.max_line_bytes,
+    };
+    let stats = formats::parse(format, &mut reader, &format_limits, &mut |ev| {
+        if writer.write(ordinal, &ev, &mut record) {
+            truncated += 1;
+        }
+        ordinal += 1;
+        sink(&record)
+    })?;
+    Ok(ReadOutcome {
+        format,
+        compression,
+        stats,
+        truncated,
+    })
+}
+
 fn parse_blocking<R: io::Read + Send + 'static>(
     body: R,
-    key: &str,
     ctx: Arc<ObjectContext>,
     msg: usize,
     settings: &ObjectSettings,
@@ -270,49 +321,34 @@ fn parse_blocking<R: io::Read + Send + 'static>(
     cancel: Arc<AtomicBool>,
 ) -> Result<ObjectOutcome, (Failure, Counters)> {
     let counters = Counters::default();
-    let fail = |f: Failure, c: &Counters| (f, c.clone());
-    let (compression, mut reader) = decode::open(
+    let mut emitter = Emitter::new(msg, tx, cancel);
+    let read = read_object(
         body,
-        settings.limits.max_object_bytes,
-        settings.limits.max_decompressed_bytes,
+        ctx,
+        settings.format_override,
+        &settings.limits,
         &counters,
-    )
-    .map_err(|e| fail(Failure::Format(FormatError::Io(e)), &counters))?;
-
-    let format = match settings.format_override.or_else(|| detect::from_key(key)) {
-        Some(f) => f,
-        None => {
-            let prefix = reader
-                .fill_buf()
-                .map_err(|e| fail(Failure::Format(FormatError::Io(e)), &counters))?;
-            detect::sniff(prefix)
-        }
-    };
-
-    let mut emitter = Emitter::new(msg, tx, cancel, RecordWriter::new(ctx));
-    let limits = formats::Limits {
-        max_line_bytes: settings.limits.max_line_bytes,
-    };
-    let parsed = formats::parse(format, &mut reader, &limits, &mut |ev| emitter.emit(ev));
-    let stats: ParseStats = match parsed {
-        Ok(stats) => stats,
+        &mut |record| emitter.push(record),
+    );
+    let read = match read {
+        Ok(read) => read,
         Err(FormatError::Stopped) => {
             let reason = emitter.stopped.unwrap_or(StopReason::Cancelled);
-            return Err(fail(Failure::Stopped(reason), &counters));
+            return Err((Failure::Stopped(reason), counters));
         }
-        Err(e) => return Err(fail(Failure::Format(e), &counters)),
+        Err(e) => return Err((Failure::Format(e), counters)),
     };
     if emitter.flush().is_err() {
         let reason = emitter.stopped.unwrap_or(StopReason::SinkGone);
-        return Err(fail(Failure::Stopped(reason), &counters));
+        return Err((Failure::Stopped(reason), counters));
     }
     Ok(ObjectOutcome {
         skipped: None,
-        format: Some(format),
-        compression: Some(compression.name()),
-        events: emitter.ordinal,
-        error_records: stats.errors,
-        truncated: emitter.truncated,
+        format: Some(read.format),
+        compression: Some(read.compression.name()),
+        events: read.stats.events,
+        error_records: read.stats.errors,
+        truncated: read.truncated,
         bytes_read: counters.raw.load(Ordering::Relaxed),
         bytes_decoded: counters.decoded.load(Ordering::Relaxed),
     })
@@ -323,46 +359,29 @@ struct Emitter {
     msg: usize,
     tx: mpsc::Sender<Chunk>,
     cancel: Arc<AtomicBool>,
-    writer: RecordWriter,
-    record: Vec<u8>,
     data: Vec<u8>,
     ends: Vec<usize>,
-    ordinal: u64,
-    truncated: u64,
     stopped: Option<StopReason>,
 }
 
 impl Emitter {
-    fn new(
-        msg: usize,
-        tx: mpsc::Sender<Chunk>,
-        cancel: Arc<AtomicBool>,
-        writer: RecordWriter,
-    ) -> Self {
+    fn new(msg: usize, tx: mpsc::Sender<Chunk>, cancel: Arc<AtomicBool>) -> Self {
         Emitter {
             msg,
             tx,
             cancel,
-            writer,
-            record: Vec::with_capacity(4096),
             data: Vec::with_capacity(CHUNK_BYTES + 4096),
             ends: Vec::with_capacity(MAX_BATCH_RECORDS),
-            ordinal: 0,
-            truncated: 0,
             stopped: None,
         }
     }
 
-    fn emit(&mut self, ev: ParsedEvent<'_>) -> Result<(), Stop> {
+    fn push(&mut self, record: &[u8]) -> Result<(), Stop> {
         if self.cancel.load(Ordering::Relaxed) {
             self.stopped = Some(StopReason::Cancelled);
             return Err(Stop);
         }
-        if self.writer.write(self.ordinal, &ev, &mut self.record) {
-            self.truncated += 1;
-        }
-        self.ordinal += 1;
-        self.data.extend_from_slice(&self.record);
+        self.data.extend_from_slice(record);
         self.ends.push(self.data.len());
         if self.data.len() >= CHUNK_BYTES || self.ends.len() >= MAX_BATCH_RECORDS {
             self.flush()?;

@@ -1,0 +1,221 @@
+//! The binary's command-line mode: `s3-log-forwarder replay FILE...` reads
+//! local files exactly as the function reads objects (same decoding, limits,
+//! detection, parsers and record writer) and prints the normalized records as
+//! newline-delimited JSON on stdout, with a summary on stderr.
+//!
+//! Without arguments the binary is the Lambda function; this module is only
+//! reached when it is given some.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use crate::config::Limits;
+use crate::formats::{Format, Stop};
+use crate::process::read_object;
+use crate::record::ObjectContext;
+use crate::source::decode::Counters;
+
+pub const USAGE: &str = "\
+usage: s3-log-forwarder replay [--format NAME] [--bucket NAME] [--no-original] [--key KEY] FILE...
+
+Reads FILEs (gzip, zstd, bzip2 or plain) the way the function reads S3
+objects and writes the normalized records to stdout, one JSON object a line.
+A summary goes to stderr.
+
+  --key KEY       the S3 key of the FILE that follows, used for format
+                  detection and aws.s3.key (default: the file's path)
+  --format NAME   force a format: cloudtrail, vpcflow, elb, s3access,
+                  cloudfront, guardduty, waf, route53resolver,
+                  networkfirewall, cloudwatch, config, json, text
+  --bucket NAME   aws.s3.bucket of the records (default: local)
+  --no-original   leave out event.original
+
+Limits come from the same variables as the function (MAX_OBJECT_BYTES,
+MAX_DECOMPRESSED_BYTES, MAX_LINE_BYTES).
+
+Without arguments the binary runs as the AWS Lambda function.";
+
+/// Runs the command line `args` (without the program name); returns the exit code.
+pub fn run(args: &[String]) -> i32 {
+    let result = match args.first().map(String::as_str) {
+        Some("replay") => replay(&args[1..]),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+        None => Ok(()),
+    };
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            2
+        }
+    }
+}
+
+struct Options {
+    format: Option<Format>,
+    bucket: String,
+    include_original: bool,
+    /// Each file with the key it is read as.
+    files: Vec<(String, String)>,
+}
+
+fn parse_options(args: &[String]) -> Result<Options> {
+    let mut pending_key: Option<String> = None;
+    let mut o = Options {
+        format: None,
+        bucket: "local".into(),
+        include_original: true,
+        files: Vec::new(),
+    };
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let mut value = |name: &str| {
+            it.next()
+                .cloned()
+                .with_context(|| format!("{name} needs a value"))
+        };
+        match arg.as_str() {
+            "--key" => pending_key = Some(value("--key")?),
+            "--format" => {
+                let v = value("--format")?;
+                o.format = Some(v.parse().map_err(|e: String| anyhow::anyhow!(e))?);
+            }
+            "--bucket" => o.bucket = value("--bucket")?,
+            "--no-original" => o.include_original = false,
+            "-h" | "--help" => bail!("{USAGE}"),
+            flag if flag.starts_with("--") => bail!("unknown option {flag}\n\n{USAGE}"),
+            file => {
+                let key = pending_key.take().unwrap_or_else(|| file.to_string());
+                o.files.push((file.to_string(), key));
+            }
+        }
+    }
+    if pending_key.is_some() {
+        bail!("--key must come before the FILE it names\n\n{USAGE}");
+    }
+    if o.files.is_empty() {
+        bail!("no FILE given\n\n{USAGE}");
+    }
+    Ok(o)
+}
+
+#[derive(Default)]
+struct Totals {
+    files: u64,
+    events: u64,
+    errors: u64,
+    skipped: u64,
+    truncated: u64,
+    bytes: u64,
+}
+
+fn replay(args: &[String]) -> Result<()> {
+    let o = parse_options(args)?;
+    let limits = limits_from_env()?;
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
+    let mut by_format: BTreeMap<&'static str, Totals> = BTreeMap::new();
+    let started = Instant::now();
+    let mut failed = 0;
+    for (path, key) in &o.files {
+        let file = File::open(path).with_context(|| format!("cannot open {path}"))?;
+        let key = key.clone();
+        let ctx = Arc::new(ObjectContext {
+            bucket: o.bucket.clone(),
+            key,
+            version: String::new(),
+            ingested: crate::batch::now_rfc3339(),
+            include_original: o.include_original,
+        });
+        let counters = Counters::default();
+        let file_started = Instant::now();
+        let mut write_error = None;
+        let read = read_object(file, ctx, o.format, &limits, &counters, &mut |record| {
+            out.write_all(record).map_err(|e| {
+                write_error = Some(e);
+                Stop
+            })
+        });
+        if let Some(e) = write_error {
+            return Err(e).context("writing to stdout");
+        }
+        let decoded = counters.decoded.load(std::sync::atomic::Ordering::Relaxed);
+        match read {
+            Ok(r) => {
+                let secs = file_started.elapsed().as_secs_f64().max(1e-9);
+                eprintln!(
+                    "{path}: format={} compression={} events={} errors={} skipped={} truncated={} bytes={} {:.1} MB/s",
+                    r.format.name(),
+                    r.compression.name(),
+                    r.stats.events,
+                    r.stats.errors,
+                    r.stats.skipped,
+                    r.truncated,
+                    decoded,
+                    decoded as f64 / 1e6 / secs
+                );
+                let t = by_format.entry(r.format.name()).or_default();
+                t.files += 1;
+                t.events += r.stats.events;
+                t.errors += r.stats.errors;
+                t.skipped += r.stats.skipped;
+                t.truncated += r.truncated;
+                t.bytes += decoded;
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("{path}: FAILED: {e}");
+            }
+        }
+    }
+    out.flush().context("writing to stdout")?;
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let mut all = Totals::default();
+    for (format, t) in &by_format {
+        eprintln!(
+            "total {format}: files={} events={} errors={} skipped={} truncated={} bytes={}",
+            t.files, t.events, t.errors, t.skipped, t.truncated, t.bytes
+        );
+        all.events += t.events;
+        all.bytes += t.bytes;
+    }
+    eprintln!(
+        "total: files={} failed={failed} events={} bytes={} {:.2}s {:.1} MB/s",
+        o.files.len(),
+        all.events,
+        all.bytes,
+        secs,
+        all.bytes as f64 / 1e6 / secs
+    );
+    if failed > 0 {
+        bail!("{failed} file(s) could not be read");
+    }
+    Ok(())
+}
+
+fn limits_from_env() -> Result<Limits> {
+    let d = Limits::default();
+    let num = |var: &str, default: u64| -> Result<u64> {
+        match std::env::var(var) {
+            Ok(v) if !v.trim().is_empty() => v
+                .trim()
+                .parse()
+                .with_context(|| format!("{var} must be a whole number, not {v:?}")),
+            _ => Ok(default),
+        }
+    };
+    Ok(Limits {
+        max_object_bytes: num("MAX_OBJECT_BYTES", d.max_object_bytes)?,
+        max_decompressed_bytes: num("MAX_DECOMPRESSED_BYTES", d.max_decompressed_bytes)?,
+        max_line_bytes: num("MAX_LINE_BYTES", d.max_line_bytes as u64)? as usize,
+    })
+}
