@@ -115,9 +115,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             .is_some_and(|arn| arn.ends_with(".fifo"));
 
         let settings = Arc::new(ObjectSettings {
-            format_override: self.config.format_override,
-            include_original: self.config.include_original,
-            limits: self.config.limits,
+            config: self.config.clone(),
             ingested: now_rfc3339(),
             deadline: soft_deadline,
         });

@@ -32,6 +32,26 @@ pub struct RoleConfig {
     pub session_name: String,
 }
 
+/// One entry of the per-source mapping (`SOURCES` / `SOURCES_FILE`): objects
+/// of `bucket` whose key starts with `prefix` get these settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceRule {
+    pub bucket: String,
+    pub prefix: String,
+    /// Format of these objects, instead of detecting it.
+    pub format: Option<Format>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourceEntry {
+    bucket: String,
+    #[serde(default)]
+    prefix: String,
+    #[serde(default)]
+    format: Option<String>,
+}
+
 /// Size limits applied to every object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -64,6 +84,8 @@ pub struct Config {
     pub allowed_buckets: Vec<String>,
     /// Forces one format for every object instead of detecting it (`FORMAT`).
     pub format_override: Option<Format>,
+    /// Per-source settings; the longest matching prefix wins (`SOURCES`, `SOURCES_FILE`).
+    pub sources: Vec<SourceRule>,
     /// Keep the raw event in `event.original` (`INCLUDE_EVENT_ORIGINAL`).
     pub include_original: bool,
     /// How many objects are read and parsed at once (`MAX_CONCURRENCY`).
@@ -146,6 +168,23 @@ impl Config {
             None => None,
         };
 
+        let sources = match (get("SOURCES"), get("SOURCES_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "SOURCES_FILE",
+                    "<set>",
+                    "set SOURCES or SOURCES_FILE, not both",
+                ))
+            }
+            (Some(inline), None) => parse_sources("SOURCES", &inline)?,
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| invalid("SOURCES_FILE", &path, &format!("cannot read it: {e}")))?;
+                parse_sources("SOURCES_FILE", &text)?
+            }
+            (None, None) => Vec::new(),
+        };
+
         let defaults = Limits::default();
         let limits = Limits {
             max_object_bytes: parse_num(&get, "MAX_OBJECT_BYTES", defaults.max_object_bytes)?,
@@ -172,6 +211,7 @@ impl Config {
             role,
             allowed_buckets,
             format_override,
+            sources,
             include_original: parse_bool(&get, "INCLUDE_EVENT_ORIGINAL", true)?,
             max_concurrency,
             deadline_margin: Duration::from_millis(parse_num(&get, "DEADLINE_MARGIN_MS", 10_000)?),
@@ -180,10 +220,57 @@ impl Config {
         })
     }
 
+    /// The format to use for an object instead of detecting it: the most
+    /// specific matching source's, else `FORMAT`'s.
+    pub fn format_for(&self, bucket: &str, key: &str) -> Option<Format> {
+        self.sources
+            .iter()
+            .filter(|r| r.bucket == bucket && key.starts_with(&r.prefix) && r.format.is_some())
+            .max_by_key(|r| r.prefix.len())
+            .and_then(|r| r.format)
+            .or(self.format_override)
+    }
+
     /// Whether objects of `bucket` may be read.
     pub fn bucket_allowed(&self, bucket: &str) -> bool {
         self.allowed_buckets.is_empty() || self.allowed_buckets.iter().any(|b| b == bucket)
     }
+}
+
+fn parse_sources(var: &'static str, text: &str) -> Result<Vec<SourceRule>, ConfigError> {
+    let entries: Vec<SourceEntry> = serde_json::from_str(text).map_err(|e| {
+        invalid(
+            var,
+            "<json>",
+            &format!(
+                "expected a JSON array of {{\"bucket\", \"prefix\", \"format\"}} objects: {e}"
+            ),
+        )
+    })?;
+    entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| {
+            if e.bucket.is_empty() {
+                return Err(invalid(
+                    var,
+                    "<json>",
+                    &format!("entry {i} has an empty bucket"),
+                ));
+            }
+            let format = match e.format {
+                Some(f) => Some(f.parse::<Format>().map_err(|err| {
+                    invalid(var, "<json>", &format!("entry {i} ({}): {err}", e.bucket))
+                })?),
+                None => None,
+            };
+            Ok(SourceRule {
+                bucket: e.bucket,
+                prefix: e.prefix,
+                format,
+            })
+        })
+        .collect()
 }
 
 fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {
@@ -396,6 +483,47 @@ mod tests {
             let err = cfg(vars).unwrap_err().to_string();
             assert!(err.contains(var), "{vars:?}: {err}");
         }
+    }
+
+    #[test]
+    fn per_source_format_longest_prefix_wins_over_global() {
+        let c = cfg(&[
+            ("DELIVERY_STREAM_NAME", "s"),
+            ("FORMAT", "text"),
+            (
+                "SOURCES",
+                r#"[{"bucket":"b","format":"json"},{"bucket":"b","prefix":"flows/","format":"vpcflow"},{"bucket":"c","prefix":"x/"}]"#,
+            ),
+        ])
+        .unwrap();
+        assert_eq!(c.format_for("b", "flows/a.log"), Some(Format::VpcFlow));
+        assert_eq!(c.format_for("b", "other/a.log"), Some(Format::JsonLines));
+        assert_eq!(c.format_for("c", "x/a.log"), Some(Format::Text));
+        assert_eq!(c.format_for("z", "a.log"), Some(Format::Text));
+    }
+
+    #[test]
+    fn bad_sources_are_reported_with_the_variable() {
+        for bad in [
+            "not json",
+            r#"[{"bucket":""}]"#,
+            r#"[{"bucket":"b","format":"xml"}]"#,
+            r#"[{"bucket":"b","unknown":1}]"#,
+        ] {
+            let err = cfg(&[("DELIVERY_STREAM_NAME", "s"), ("SOURCES", bad)])
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("SOURCES"), "{bad}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sources.json");
+        std::fs::write(&path, r#"[{"bucket":"b","prefix":"p/","format":"elb"}]"#).unwrap();
+        let c = cfg(&[
+            ("DELIVERY_STREAM_NAME", "s"),
+            ("SOURCES_FILE", path.to_str().unwrap()),
+        ])
+        .unwrap();
+        assert_eq!(c.format_for("b", "p/x"), Some(Format::Elb));
     }
 
     #[test]

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::io::SyncIoBridge;
 
-use crate::config::Limits;
+use crate::config::{Config, Limits};
 use crate::envelope::ObjectRef;
 use crate::error::Disposition;
 use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
@@ -34,9 +34,7 @@ const CHUNK_BYTES: usize = 256 * 1024;
 /// Settings shared by every object of an invocation.
 #[derive(Debug, Clone)]
 pub struct ObjectSettings {
-    pub format_override: Option<Format>,
-    pub include_original: bool,
-    pub limits: Limits,
+    pub config: Arc<Config>,
     /// RFC 3339 time of the invocation, for `event.ingested`.
     pub ingested: String,
     /// No object is opened, and no body read, after this instant.
@@ -131,10 +129,13 @@ pub async fn process_object<S: ObjectStore>(
         key: obj.key.clone(),
         detail: format!(
             "object is {size} bytes, over MAX_OBJECT_BYTES ({})",
-            settings.limits.max_object_bytes
+            settings.config.limits.max_object_bytes
         ),
     };
-    if let Some(size) = obj.size.filter(|s| *s > settings.limits.max_object_bytes) {
+    if let Some(size) = obj
+        .size
+        .filter(|s| *s > settings.config.limits.max_object_bytes)
+    {
         return Err(too_big(size));
     }
 
@@ -146,7 +147,7 @@ pub async fn process_object<S: ObjectStore>(
         })??;
     if let Some(size) = opened
         .content_length
-        .filter(|s| *s > settings.limits.max_object_bytes)
+        .filter(|s| *s > settings.config.limits.max_object_bytes)
     {
         return Err(too_big(size));
     }
@@ -163,7 +164,7 @@ pub async fn process_object<S: ObjectStore>(
         key: obj.key.clone(),
         version,
         ingested: settings.ingested.clone(),
-        include_original: settings.include_original,
+        include_original: settings.config.include_original,
     });
     let content_length = opened.content_length;
     // A body that stalls must not outlive the invocation: past the deadline
@@ -321,12 +322,13 @@ fn parse_blocking<R: io::Read + Send + 'static>(
     cancel: Arc<AtomicBool>,
 ) -> Result<ObjectOutcome, (Failure, Counters)> {
     let counters = Counters::default();
+    let format = settings.config.format_for(&ctx.bucket, &ctx.key);
     let mut emitter = Emitter::new(msg, tx, cancel);
     let read = read_object(
         body,
         ctx,
-        settings.format_override,
-        &settings.limits,
+        format,
+        &settings.config.limits,
         &counters,
         &mut |record| emitter.push(record),
     );
