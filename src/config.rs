@@ -492,11 +492,11 @@ mod tests {
             ("FORMAT", "text"),
             (
                 "SOURCES",
-                r#"[{"bucket":"b","format":"json"},{"bucket":"b","prefix":"flows/","format":"vpcflow"},{"bucket":"c","prefix":"x/"}]"#,
+                r#"[{"bucket":"b","format":"json"},{"bucket":"b","prefix":"flows/","format":"cloudtrail"},{"bucket":"c","prefix":"x/"}]"#,
             ),
         ])
         .unwrap();
-        assert_eq!(c.format_for("b", "flows/a.log"), Some(Format::VpcFlow));
+        assert_eq!(c.format_for("b", "flows/a.log"), Some(Format::CloudTrail));
         assert_eq!(c.format_for("b", "other/a.log"), Some(Format::JsonLines));
         assert_eq!(c.format_for("c", "x/a.log"), Some(Format::Text));
         assert_eq!(c.format_for("z", "a.log"), Some(Format::Text));
@@ -517,13 +517,17 @@ mod tests {
         }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sources.json");
-        std::fs::write(&path, r#"[{"bucket":"b","prefix":"p/","format":"elb"}]"#).unwrap();
+        std::fs::write(
+            &path,
+            r#"[{"bucket":"b","prefix":"p/","format":"cloudtrail"}]"#,
+        )
+        .unwrap();
         let c = cfg(&[
             ("DELIVERY_STREAM_NAME", "s"),
             ("SOURCES_FILE", path.to_str().unwrap()),
         ])
         .unwrap();
-        assert_eq!(c.format_for("b", "p/x"), Some(Format::Elb));
+        assert_eq!(c.format_for("b", "p/x"), Some(Format::CloudTrail));
     }
 
     #[test]
