@@ -161,7 +161,8 @@ impl<'a> ParsedEvent<'a> {
 /// The deterministic id of the event with `ordinal` in an object version:
 /// 32 lowercase hex digits (128 bits of SHA-256).
 pub fn event_id(bucket: &str, key: &str, version: &str, ordinal: u64) -> String {
-    id_from(&id_prefix(bucket, key, version), ordinal)
+    let mut buf = [0u8; 32];
+    id_from(&id_prefix(bucket, key, version), ordinal, &mut buf).to_string()
 }
 
 fn id_prefix(bucket: &str, key: &str, version: &str) -> Sha256 {
@@ -174,22 +175,69 @@ fn id_prefix(bucket: &str, key: &str, version: &str) -> Sha256 {
     h
 }
 
-fn id_from(prefix: &Sha256, ordinal: u64) -> String {
+/// The id in `buf` (no allocation per record).
+fn id_from<'b>(prefix: &Sha256, ordinal: u64, buf: &'b mut [u8; 32]) -> &'b str {
     let mut h = prefix.clone();
     h.update(ordinal.to_le_bytes());
-    hex::encode(&h.finalize()[..16])
+    // 16 bytes always fit 32 hex digits, and hex digits are ASCII.
+    let _ = hex::encode_to_slice(&h.finalize()[..16], &mut buf[..]);
+    std::str::from_utf8(&buf[..]).unwrap_or_default()
 }
 
 /// Writes normalized records for the events of one object.
+///
+/// Holds its scratch space, so that writing a record allocates nothing once
+/// the buffers have grown: the list of paths, the sorted order of the last
+/// event's paths (events of one format mostly repeat the same paths, so the
+/// sort is usually skipped) and the stack of open objects.
 pub struct RecordWriter {
     ctx: Arc<ObjectContext>,
     id_prefix: Sha256,
+    entries: Vec<(&'static str, Src)>,
+    sorted_paths: Vec<&'static str>,
+    sorted_order: Vec<u32>,
+    open: Vec<&'static str>,
+}
+
+/// Where the value of an entry comes from: the writer's own fields, or the
+/// format's field with that index.
+#[derive(Debug, Clone, Copy)]
+enum Src {
+    Timestamp,
+    Id,
+    Sequence,
+    Ingested,
+    Dataset,
+    Original,
+    Bucket,
+    Key,
+    Offset,
+    Error,
+    CloudProvider,
+    Tags,
+    Field(u32),
+}
+
+/// The values the writer's own fields take for one record.
+struct Common<'e> {
+    ev: &'e ParsedEvent<'e>,
+    ctx: &'e ObjectContext,
+    id: &'e str,
+    ordinal: u64,
+    original: &'e str,
 }
 
 impl RecordWriter {
     pub fn new(ctx: Arc<ObjectContext>) -> Self {
         let id_prefix = id_prefix(&ctx.bucket, &ctx.key, &ctx.version);
-        RecordWriter { ctx, id_prefix }
+        RecordWriter {
+            ctx,
+            id_prefix,
+            entries: Vec::with_capacity(48),
+            sorted_paths: Vec::with_capacity(48),
+            sorted_order: Vec::with_capacity(48),
+            open: Vec::with_capacity(8),
+        }
     }
 
     /// Writes the event with `ordinal` (its 0-based index in the object) as
@@ -199,75 +247,85 @@ impl RecordWriter {
     /// with only the common fields, `tags: ["truncated"]` and `event.original`
     /// cut to fit; returns `true` then.
     pub fn write(&mut self, ordinal: u64, ev: &ParsedEvent<'_>, out: &mut Vec<u8>) -> bool {
-        let id = id_from(&self.id_prefix, ordinal);
+        let mut id_buf = [0u8; 32];
+        let id = id_from(&self.id_prefix, ordinal, &mut id_buf);
+        let ctx = Arc::clone(&self.ctx);
+        let common = Common {
+            ev,
+            ctx: &ctx,
+            id,
+            ordinal,
+            original: ev.original,
+        };
         out.clear();
-        let mut entries = self.common(&id, ordinal, ev, ev.original, ev.fields.len() + 12);
-        let has_cloud = ev.fields.iter().any(|(p, _)| p.starts_with("cloud."));
-        if has_cloud {
-            entries.push(("cloud.provider", FieldValue::Str(Cow::Borrowed("aws"))));
+        self.common_entries(ev);
+        if ev.fields.iter().any(|(p, _)| p.starts_with("cloud.")) {
+            self.entries.push(("cloud.provider", Src::CloudProvider));
         }
-        entries.extend(ev.fields.iter().cloned());
-        write_nested(out, &mut entries);
+        for (i, (path, _)) in ev.fields.iter().enumerate() {
+            // The writer's own fields win: a format's leaf may not take the
+            // name of an object they live in (a leaf sorts first and would
+            // otherwise hide them).
+            if matches!(
+                *path,
+                "event" | "aws" | "aws.s3" | "log" | "error" | "cloud"
+            ) {
+                continue;
+            }
+            // More than u32::MAX fields cannot fit in a record anyway.
+            self.entries.push((path, Src::Field(i as u32)));
+        }
+        self.write_nested(out, &common);
         out.push(b'\n');
         if out.len() <= MAX_RECORD_BYTES {
             return false;
         }
-        self.write_truncated(&id, ordinal, ev, out);
+        self.write_truncated(&common, out);
         true
     }
 
-    fn common<'e>(
-        &'e self,
-        id: &'e str,
-        ordinal: u64,
-        ev: &'e ParsedEvent<'_>,
-        original: &'e str,
-        capacity: usize,
-    ) -> Vec<(&'static str, FieldValue<'e>)> {
-        let mut entries: Vec<(&'static str, FieldValue<'e>)> = Vec::with_capacity(capacity);
-        let ts = ev.timestamp.as_deref().unwrap_or(&self.ctx.ingested);
-        entries.push(("@timestamp", FieldValue::Str(Cow::Borrowed(ts))));
-        entries.push(("event.id", FieldValue::Str(Cow::Borrowed(id))));
-        entries.push(("event.sequence", FieldValue::U64(ordinal)));
-        entries.push((
-            "event.ingested",
-            FieldValue::Str(Cow::Borrowed(&self.ctx.ingested)),
-        ));
-        entries.push(("event.dataset", FieldValue::Str(Cow::Borrowed(ev.dataset))));
+    fn common_entries(&mut self, ev: &ParsedEvent<'_>) {
+        let e = &mut self.entries;
+        e.clear();
+        e.push(("@timestamp", Src::Timestamp));
+        e.push(("event.id", Src::Id));
+        e.push(("event.sequence", Src::Sequence));
+        e.push(("event.ingested", Src::Ingested));
+        e.push(("event.dataset", Src::Dataset));
         if self.ctx.include_original {
-            entries.push(("event.original", FieldValue::Str(Cow::Borrowed(original))));
+            e.push(("event.original", Src::Original));
         }
-        entries.push((
-            "aws.s3.bucket",
-            FieldValue::Str(Cow::Borrowed(&self.ctx.bucket)),
-        ));
-        entries.push(("aws.s3.key", FieldValue::Str(Cow::Borrowed(&self.ctx.key))));
-        if let Some(offset) = ev.offset {
-            entries.push(("log.offset", FieldValue::U64(offset)));
+        e.push(("aws.s3.bucket", Src::Bucket));
+        e.push(("aws.s3.key", Src::Key));
+        if ev.offset.is_some() {
+            e.push(("log.offset", Src::Offset));
         }
-        if let Some(err) = ev.error.as_deref() {
-            entries.push(("error.message", FieldValue::Str(Cow::Borrowed(err))));
+        if ev.error.is_some() {
+            e.push(("error.message", Src::Error));
         }
-        entries
     }
 
-    fn write_truncated(&self, id: &str, ordinal: u64, ev: &ParsedEvent<'_>, out: &mut Vec<u8>) {
+    fn write_truncated(&mut self, common: &Common<'_>, out: &mut Vec<u8>) {
         // The record without the original tells how much room is left; then
         // cut the original so that its escaped form fits. Every byte removed
         // shrinks the escaped text by at least one byte, so one cut suffices.
-        let write = |original: &str, out: &mut Vec<u8>| {
+        let write = |this: &mut Self, original: &str, out: &mut Vec<u8>| {
             out.clear();
-            let mut entries = self.common(id, ordinal, ev, original, 12);
-            entries.push(("tags", FieldValue::Json("[\"truncated\"]")));
-            write_nested(out, &mut entries);
+            this.common_entries(common.ev);
+            this.entries.push(("tags", Src::Tags));
+            let c = Common {
+                original,
+                ..*common
+            };
+            this.write_nested(out, &c);
             out.push(b'\n');
         };
-        write("", out);
+        write(self, "", out);
         if !self.ctx.include_original {
             return;
         }
         let room = MAX_RECORD_BYTES.saturating_sub(out.len());
-        let original = ev.original;
+        let original = common.original;
         let mut keep = floor_char_boundary(original, room);
         // A few proportional steps get close to the room; the last step
         // always shrinks, so the result fits.
@@ -282,7 +340,132 @@ impl RecordWriter {
                 break;
             }
         }
-        write(&original[..keep], out);
+        write(self, &original[..keep], out);
+    }
+
+    /// The entries in path order, as indices into `self.entries`: the order
+    /// of the previous record when the paths are the same, else sorted anew
+    /// (stably, so that of two equal paths the first pushed wins).
+    fn sort_entries(&mut self) {
+        let same = self.sorted_paths.len() == self.entries.len()
+            && self
+                .sorted_paths
+                .iter()
+                .zip(&self.entries)
+                .all(|(a, (b, _))| same_path(a, b));
+        if same {
+            return;
+        }
+        self.sorted_paths.clear();
+        self.sorted_paths
+            .extend(self.entries.iter().map(|(p, _)| *p));
+        self.sorted_order.clear();
+        self.sorted_order.extend(0..self.entries.len() as u32);
+        let paths = &self.sorted_paths;
+        self.sorted_order
+            .sort_by(|a, b| cmp_paths(paths[*a as usize], paths[*b as usize]));
+    }
+
+    /// Writes the entries as one nested JSON object. A path that repeats, or
+    /// that lies under a path already written as a leaf, is dropped, so keys
+    /// are never duplicated: of two equal paths the writer's own (pushed
+    /// first) is kept, and of a leaf and a longer path under it, the leaf.
+    fn write_nested(&mut self, out: &mut Vec<u8>, c: &Common<'_>) {
+        self.sort_entries();
+        let open = &mut self.open;
+        open.clear();
+        out.push(b'{');
+        let mut first = true; // first member of the innermost open object
+        let mut last_leaf: &str = "";
+        for &i in &self.sorted_order {
+            let (path, src) = self.entries[i as usize];
+            if !last_leaf.is_empty()
+                && (path == last_leaf
+                    || (path.starts_with(last_leaf)
+                        && path.as_bytes().get(last_leaf.len()) == Some(&b'.')))
+            {
+                continue;
+            }
+            let value = match value_of(src, c) {
+                Some(v) => v,
+                None => continue,
+            };
+            if matches!(value, FieldValue::F64(f) if !f.is_finite()) {
+                continue;
+            }
+            let (parent, leaf) = match path.rsplit_once('.') {
+                Some((p, l)) => (p, l),
+                None => ("", path),
+            };
+            let depth = if parent.is_empty() {
+                0
+            } else {
+                parent.split('.').count()
+            };
+            let parents = || parent.split('.').take(depth);
+            let common = open
+                .iter()
+                .zip(parents())
+                .take_while(|(a, b)| **a == *b)
+                .count();
+            // A leaf may not take the name of an object already open.
+            if common == depth && open.len() > depth && open[depth] == leaf {
+                continue;
+            }
+            while open.len() > common {
+                open.pop();
+                out.push(b'}');
+                first = false;
+            }
+            for seg in parents().skip(common) {
+                if !first {
+                    out.push(b',');
+                }
+                write_key(out, seg);
+                out.push(b'{');
+                open.push(seg);
+                first = true;
+            }
+            if !first {
+                out.push(b',');
+            }
+            write_key(out, leaf);
+            write_value(out, &value);
+            first = false;
+            last_leaf = path;
+        }
+        for _ in open.iter() {
+            out.push(b'}');
+        }
+        out.push(b'}');
+    }
+}
+
+fn same_path(a: &str, b: &str) -> bool {
+    // Paths are mostly the very same literals: compare pointers first.
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
+fn value_of<'e>(src: Src, c: &'e Common<'e>) -> Option<FieldValue<'e>> {
+    let s = |s: &'e str| Some(FieldValue::Str(Cow::Borrowed(s)));
+    match src {
+        Src::Timestamp => s(c.ev.timestamp.as_deref().unwrap_or(&c.ctx.ingested)),
+        Src::Id => s(c.id),
+        Src::Sequence => Some(FieldValue::U64(c.ordinal)),
+        Src::Ingested => s(&c.ctx.ingested),
+        Src::Dataset => s(c.ev.dataset),
+        Src::Original => s(c.original),
+        Src::Bucket => s(&c.ctx.bucket),
+        Src::Key => s(&c.ctx.key),
+        Src::Offset => c.ev.offset.map(FieldValue::U64),
+        Src::Error => c.ev.error.as_deref().and_then(s),
+        Src::CloudProvider => s("aws"),
+        Src::Tags => Some(FieldValue::Json("[\"truncated\"]")),
+        Src::Field(i) => c.ev.fields.entries.get(i as usize).map(|(_, v)| match v {
+            // Re-borrow, so that an owned string is not cloned.
+            FieldValue::Str(s) => FieldValue::Str(Cow::Borrowed(s)),
+            other => other.clone(),
+        }),
     }
 }
 
@@ -314,73 +497,27 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
 }
 
 /// Compares dotted paths segment by segment, so that `a.b` and `a.c` sort
-/// together even when `a_x` exists.
+/// together even when `a_x` exists: the same as comparing the bytes with
+/// the dot below every other byte.
 fn cmp_paths(a: &str, b: &str) -> Ordering {
-    a.split('.').cmp(b.split('.'))
+    let key = |c: u8| if c == b'.' { 0u16 } else { c as u16 + 1 };
+    a.bytes().map(key).cmp(b.bytes().map(key))
 }
 
-/// Writes the entries as one nested JSON object. Entries are sorted
-/// (stably: of two equal paths the first pushed wins); a path that repeats,
-/// or that lies under a path already written as a leaf, is dropped, so keys
-/// are never duplicated.
-fn write_nested(out: &mut Vec<u8>, entries: &mut [(&'static str, FieldValue<'_>)]) {
-    entries.sort_by(|a, b| cmp_paths(a.0, b.0));
-    out.push(b'{');
-    let mut open: Vec<&str> = Vec::with_capacity(4);
-    let mut first = true; // first member of the innermost open object
-    let mut last_leaf: &str = "";
-    for (path, value) in entries.iter() {
-        if !last_leaf.is_empty()
-            && (*path == last_leaf
-                || (path.starts_with(last_leaf)
-                    && path.as_bytes().get(last_leaf.len()) == Some(&b'.')))
-        {
-            continue;
-        }
-        if matches!(value, FieldValue::F64(f) if !f.is_finite()) {
-            continue;
-        }
-        let segs: Vec<&str> = path.split('.').collect();
-        let (parents, leaf) = segs.split_at(segs.len() - 1);
-        // A leaf may not take the name of an object already open.
-        if open.len() > parents.len()
-            && open[..parents.len()] == *parents
-            && open[parents.len()] == leaf[0]
-        {
-            continue;
-        }
-        let common = open
-            .iter()
-            .zip(parents.iter())
-            .take_while(|(a, b)| a == b)
-            .count();
-        while open.len() > common {
-            open.pop();
-            out.push(b'}');
-            first = false;
-        }
-        for seg in &parents[common..] {
-            if !first {
-                out.push(b',');
-            }
-            write_str(out, seg);
-            out.extend_from_slice(b":{");
-            open.push(seg);
-            first = true;
-        }
-        if !first {
-            out.push(b',');
-        }
-        write_str(out, leaf[0]);
+/// `"key":`. Keys are path segments from the code, plain ASCII in practice,
+/// written without the escaper when they need no escaping.
+fn write_key(out: &mut Vec<u8>, key: &str) {
+    if key
+        .bytes()
+        .all(|b| b >= 0x20 && b != b'"' && b != b'\\' && b < 0x7f)
+    {
+        out.push(b'"');
+        out.extend_from_slice(key.as_bytes());
+        out.extend_from_slice(b"\":");
+    } else {
+        write_str(out, key);
         out.push(b':');
-        write_value(out, value);
-        first = false;
-        last_leaf = path;
     }
-    for _ in open {
-        out.push(b'}');
-    }
-    out.push(b'}');
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) {
@@ -553,5 +690,172 @@ mod tests {
         assert!(truncated);
         assert!(len < 1000);
         assert_eq!(v["aws"]["s3"]["key"], "k/x.log");
+    }
+
+    /// Parses JSON and fails on a key that repeats within one object
+    /// (`serde_json::Value` would silently keep the last).
+    fn assert_no_duplicate_keys(json: &[u8]) {
+        use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+        struct Check;
+        impl<'de> Deserialize<'de> for Check {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                d.deserialize_any(Check)
+            }
+        }
+        impl<'de> Visitor<'de> for Check {
+            type Value = Check;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("JSON")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Check, A::Error> {
+                let mut seen = std::collections::HashSet::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    if !seen.insert(k.clone()) {
+                        return Err(serde::de::Error::custom(format!("duplicate key {k}")));
+                    }
+                    m.next_value::<Check>()?;
+                }
+                Ok(Check)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Check, A::Error> {
+                while s.next_element::<Check>()?.is_some() {}
+                Ok(Check)
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Check, E> {
+                Ok(Check)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Check, E> {
+                Ok(Check)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Check, E> {
+                Ok(Check)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Check, E> {
+                Ok(Check)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Check, E> {
+                Ok(Check)
+            }
+            fn visit_unit<E>(self) -> Result<Check, E> {
+                Ok(Check)
+            }
+        }
+        if let Err(e) = serde_json::from_slice::<Check>(json) {
+            panic!("{e}: {}", String::from_utf8_lossy(json));
+        }
+    }
+
+    #[test]
+    fn the_same_writer_keeps_records_apart() {
+        // The sort order is reused between records with the same paths: a
+        // record with other paths must not inherit it.
+        let mut w = RecordWriter::new(ctx(false));
+        let mut out = Vec::new();
+        let mut a = ParsedEvent::new("x", "");
+        a.fields.str("z.last", "1");
+        a.fields.str("a.first", "2");
+        let mut b = ParsedEvent::new("x", "");
+        b.fields.str("a.first", "3");
+        b.fields.str("z.last", "4");
+        b.error = Some("bad".into());
+        for (ev, want) in [(&a, "1"), (&a, "1"), (&b, "4"), (&a, "1")] {
+            w.write(0, ev, &mut out);
+            assert_no_duplicate_keys(&out);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v["z"]["last"], want);
+            assert_eq!(v.get("error").is_some(), ev.error.is_some());
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        const PATHS: &[&str] = &[
+            "message",
+            "event",
+            "event.action",
+            "event.id",
+            "event.original",
+            "source.ip",
+            "source",
+            "source.ip.x",
+            "a.b.c",
+            "a.b",
+            "a",
+            "a_b",
+            "a.b_c",
+            "cloud.region",
+            "aws.s3",
+            "aws.s3.key.x",
+            "log.offset",
+            "tags",
+            "error.message",
+            "@timestamp",
+            "weird\"key.x",
+            "ünï.cøde",
+        ];
+
+        fn value() -> impl Strategy<Value = (u8, String, i64, f64)> {
+            (0u8..6, ".{0,24}", any::<i64>(), any::<f64>())
+        }
+
+        proptest! {
+            #[test]
+            fn any_event_writes_one_valid_line_with_unique_keys(
+                fields in prop::collection::vec((prop::sample::select(PATHS), value()), 0..16),
+                original in ".{0,64}",
+                timestamp in proptest::option::of("[0-9TZ:.-]{0,24}"),
+                error in proptest::option::of(".{0,16}"),
+                offset in proptest::option::of(any::<u64>()),
+                include_original in any::<bool>(),
+                ordinal in any::<u64>(),
+            ) {
+                let mut ev = ParsedEvent::new("prop", &original);
+                ev.timestamp = timestamp.map(Cow::Owned);
+                ev.error = error.map(Cow::Owned);
+                ev.offset = offset;
+                let raw: Box<RawValue> = serde_json::from_str(r#"{"k":[1,"v"]}"#).unwrap();
+                for (path, (kind, s, i, f)) in &fields {
+                    match kind {
+                        0 => ev.fields.str(path, s.as_str()),
+                        1 => ev.fields.i64(path, *i),
+                        2 => ev.fields.f64(path, *f),
+                        3 => ev.fields.bool(path, *i > 0),
+                        4 => ev.fields.raw(path, &raw),
+                        _ => ev.fields.u64(path, *i as u64),
+                    }
+                }
+                let mut w = RecordWriter::new(ctx(include_original));
+                let mut out = Vec::new();
+                prop_assert!(!w.write(ordinal, &ev, &mut out));
+                prop_assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1);
+                prop_assert_eq!(out.last(), Some(&b'\n'));
+                assert_no_duplicate_keys(&out);
+                let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                let id = event_id("b", "k/x.log", "v1", ordinal);
+                prop_assert_eq!(v["event"]["id"].as_str(), Some(id.as_str()));
+                prop_assert_eq!(v["event"]["sequence"].as_u64(), Some(ordinal));
+                prop_assert_eq!(v["aws"]["s3"]["bucket"].as_str(), Some("b"));
+                prop_assert!(v["@timestamp"].is_string());
+                if include_original {
+                    prop_assert_eq!(v["event"]["original"].as_str(), Some(original.as_str()));
+                }
+            }
+
+            #[test]
+            fn oversize_records_always_fit(len in 1_000_000usize..1_300_000, ch in prop::sample::select(vec!["a", "\"", "\u{1}", "é", "😀"])) {
+                let big = ch.repeat(len / ch.len());
+                let mut ev = ParsedEvent::new("prop", &big);
+                ev.fields.str("message", big.as_str());
+                let mut w = RecordWriter::new(ctx(true));
+                let mut out = Vec::new();
+                prop_assert!(w.write(0, &ev, &mut out));
+                prop_assert!(out.len() <= MAX_RECORD_BYTES);
+                let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+                prop_assert!(big.starts_with(v["event"]["original"].as_str().unwrap()));
+                prop_assert_eq!(&v["tags"][0], "truncated");
+            }
+        }
     }
 }

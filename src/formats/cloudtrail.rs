@@ -1,24 +1,33 @@
 //! CloudTrail log files: `{"Records":[{...},{...}]}`, one event per element.
 //!
-//! Streamed: the file is read through serde's `SeqAccess` one element at a
-//! time (held as a `Box<RawValue>`), so memory is bounded by the largest
-//! event, not the file. Each element is then parsed with a borrowing struct
-//! and mapped to ECS fields the way Elastic's `aws.cloudtrail` integration
-//! does; bulky members (`requestParameters`, `responseElements`, ...) pass
-//! through as raw JSON under `aws.cloudtrail.*`. An element that does not
-//! parse becomes an error event with its raw text.
+//! Streamed: the file's outer structure is walked by hand over the
+//! `BufRead` (strings, escapes and nesting only), one element at a time is
+//! copied into a reused buffer, and only that element is parsed, with a
+//! borrowing struct. Memory is bounded by one event (and by the line limit),
+//! never by the file. This replaces `serde_json::from_reader`, which reads
+//! byte by byte and was the slowest step of the pipeline (about 150 MB/s
+//! against over 1 GB/s for `from_slice`).
+//!
+//! Events are mapped to ECS fields the way Elastic's `aws.cloudtrail`
+//! integration does; bulky members (`requestParameters`, `responseElements`,
+//! ...) pass through as raw JSON under `aws.cloudtrail.*`. An element that is
+//! not an event object, is not valid JSON or UTF-8, or is larger than the
+//! line limit becomes an error event with its raw text (cut to the limit).
+//! A file that is not `{"Records":[...]}` at all, or whose structure breaks
+//! off, is [`FormatError::Malformed`]; events before the break were emitted.
+//! Other top-level members are checked for validity and ignored. Keys are not
+//! decoded here (that is the caller's); nor are digest files read (`detect`).
 
 use std::borrow::Cow;
-use std::fmt;
 use std::io::BufRead;
 use std::net::IpAddr;
 
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::jsonlines::rfc3339_utc;
-use super::{send, Emit, FormatError, ParseStats};
+use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::ParsedEvent;
 
 pub const DATASET: &str = "aws.cloudtrail";
@@ -118,109 +127,347 @@ struct Issuer<'a> {
 }
 
 /// Parses a whole CloudTrail file.
-pub fn parse(reader: &mut dyn BufRead, emit: &mut Emit<'_>) -> Result<ParseStats, FormatError> {
-    let mut state = State {
-        emit,
-        stats: ParseStats::default(),
-        stopped: false,
-        saw_records: false,
+pub fn parse(
+    reader: &mut dyn BufRead,
+    limits: &Limits,
+    emit: &mut Emit<'_>,
+) -> Result<ParseStats, FormatError> {
+    let mut p = Walker {
+        r: reader,
+        buf: Vec::with_capacity(16 * 1024),
+        stack: Vec::with_capacity(16),
+        max: limits.max_line_bytes,
     };
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let result = FileSeed(&mut state)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    match result {
-        Ok(()) if state.saw_records => Ok(state.stats),
-        Ok(()) => Err(FormatError::Malformed(
-            "a CloudTrail file is {\"Records\":[...]}, and this one has no Records array".into(),
-        )),
-        Err(_) if state.stopped => Err(FormatError::Stopped),
-        Err(e) if e.is_io() => Err(FormatError::Io(e.into())),
-        Err(e) if e.is_eof() => Err(FormatError::Malformed(format!(
-            "the CloudTrail file ends in the middle of its JSON ({e}), after {} event(s)",
-            state.stats.events
-        ))),
-        Err(e) => Err(FormatError::Malformed(format!(
-            "not a CloudTrail file ({e}), after {} event(s)",
-            state.stats.events
-        ))),
+    let mut stats = ParseStats::default();
+    let malformed = |what: &str, stats: &ParseStats| {
+        FormatError::Malformed(format!(
+            "not a CloudTrail file {{\"Records\":[...]}}: {what} (after {} event(s))",
+            stats.events
+        ))
+    };
+    p.skip_bom()?;
+    if p.skip_ws()? != Some(b'{') {
+        return Err(malformed("it does not start with '{'", &stats));
     }
-}
-
-struct State<'e, 'f> {
-    emit: &'e mut Emit<'f>,
-    stats: ParseStats,
-    stopped: bool,
-    saw_records: bool,
-}
-
-struct FileSeed<'s, 'e, 'f>(&'s mut State<'e, 'f>);
-
-impl<'de> DeserializeSeed<'de> for FileSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for FileSeed<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a CloudTrail file object {\"Records\":[...]}")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
-            if key == "Records" && !self.0.saw_records {
-                self.0.saw_records = true;
-                map.next_value_seed(RecordsSeed(&mut *self.0))?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
+    p.bump();
+    let mut saw_records = false;
+    let mut first = true;
+    loop {
+        match p.skip_ws()? {
+            Some(b'}') if first => {
+                p.bump();
+                break;
             }
+            Some(b'"') => {}
+            Some(_) => return Err(malformed("expected a member name", &stats)),
+            None => return Err(malformed("it ends in the middle of its JSON", &stats)),
+        }
+        first = false;
+        let is_records = match p.value()? {
+            Value::Complete => p.key_is_records(),
+            _ => return Err(malformed("a member name is cut off or too long", &stats)),
+        };
+        if p.skip_ws()? != Some(b':') {
+            return Err(malformed("expected ':' after a member name", &stats));
+        }
+        p.bump();
+        if is_records && !saw_records {
+            saw_records = true;
+            p.records(emit, &mut stats, &malformed)?;
+        } else {
+            p.skip_ws()?;
+            match p.value()? {
+                Value::Complete => {
+                    if serde_json::from_slice::<IgnoredAny>(&p.buf).is_err() {
+                        return Err(malformed("a top-level member is not valid JSON", &stats));
+                    }
+                }
+                // Too large to check; skipped unread, like any member we ignore.
+                Value::Cut => {}
+                Value::Incomplete => {
+                    return Err(malformed("it ends in the middle of its JSON", &stats))
+                }
+                Value::Mismatched => return Err(malformed("brackets do not match", &stats)),
+            }
+        }
+        match p.skip_ws()? {
+            Some(b',') => p.bump(),
+            Some(b'}') => {
+                p.bump();
+                break;
+            }
+            Some(_) => return Err(malformed("expected ',' or '}' after a member", &stats)),
+            None => return Err(malformed("it ends in the middle of its JSON", &stats)),
+        }
+    }
+    if p.skip_ws()?.is_some() {
+        return Err(malformed("there is more data after the object", &stats));
+    }
+    if !saw_records {
+        return Err(malformed("it has no \"Records\" member", &stats));
+    }
+    Ok(stats)
+}
+
+/// How reading one JSON value ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Value {
+    /// The whole value is in the buffer.
+    Complete,
+    /// The value was read to its end, but only its first `max` bytes kept.
+    Cut,
+    /// The stream ended inside the value.
+    Incomplete,
+    /// A closing bracket did not match the open one: the structure is lost.
+    Mismatched,
+}
+
+/// Walks the outer structure of the file over the reader.
+struct Walker<'r> {
+    r: &'r mut dyn BufRead,
+    /// The current value (member name, element, ignored member).
+    buf: Vec<u8>,
+    /// The closing brackets expected, innermost last.
+    stack: Vec<u8>,
+    max: usize,
+}
+
+impl Walker<'_> {
+    fn fill(&mut self) -> Result<&[u8], FormatError> {
+        loop {
+            match self.r.fill_buf() {
+                Ok(_) => break,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                // Kept as it is: the caller tells a deadline or a size limit
+                // from the inner error.
+                Err(e) => return Err(FormatError::Io(e)),
+            }
+        }
+        // Already buffered: this second call only hands the bytes out (the
+        // borrow checker cannot return them from inside the loop).
+        self.r.fill_buf().map_err(FormatError::Io)
+    }
+
+    fn bump(&mut self) {
+        self.r.consume(1);
+    }
+
+    fn skip_bom(&mut self) -> Result<(), FormatError> {
+        // Only a complete BOM at the start counts; fill_buf gives at least
+        // 3 bytes unless the stream is shorter, in which case it is no BOM.
+        if self.fill()?.starts_with(b"\xEF\xBB\xBF") {
+            self.r.consume(3);
         }
         Ok(())
     }
-}
 
-struct RecordsSeed<'s, 'e, 'f>(&'s mut State<'e, 'f>);
-
-impl<'de> DeserializeSeed<'de> for RecordsSeed<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for RecordsSeed<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of CloudTrail events")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<Box<RawValue>>()? {
-            if emit_event(raw.get(), self.0.emit, &mut self.0.stats).is_err() {
-                self.0.stopped = true;
-                return Err(de::Error::custom("stopped"));
+    /// Skips JSON whitespace; the next byte, not consumed.
+    fn skip_ws(&mut self) -> Result<Option<u8>, FormatError> {
+        loop {
+            let b = self.fill()?;
+            if b.is_empty() {
+                return Ok(None);
+            }
+            match b
+                .iter()
+                .position(|c| !matches!(c, b' ' | b'\t' | b'\n' | b'\r'))
+            {
+                Some(i) => {
+                    let c = b[i];
+                    self.r.consume(i);
+                    return Ok(Some(c));
+                }
+                None => {
+                    let n = b.len();
+                    self.r.consume(n);
+                }
             }
         }
-        Ok(())
+    }
+
+    /// Reads one JSON value starting at the next byte (whitespace already
+    /// skipped) into `buf`, keeping at most `max` bytes. Only strings,
+    /// escapes and brackets are followed: validity is the parser's job.
+    fn value(&mut self) -> Result<Value, FormatError> {
+        self.buf.clear();
+        self.stack.clear();
+        let mut in_str = false;
+        let mut escaped = false;
+        let mut scalar = false;
+        let mut started = false;
+        let mut cut = false;
+        loop {
+            let max = self.max;
+            let b = match self.r.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(FormatError::Io(e)),
+            };
+            if b.is_empty() {
+                return Ok(if scalar && started {
+                    if cut {
+                        Value::Cut
+                    } else {
+                        Value::Complete
+                    }
+                } else {
+                    Value::Incomplete
+                });
+            }
+            let n = b.len();
+            let mut i = 0;
+            let mut done = false;
+            while i < n {
+                if escaped {
+                    escaped = false;
+                    i += 1;
+                    continue;
+                }
+                if in_str {
+                    match memchr::memchr2(b'"', b'\\', &b[i..]) {
+                        None => i = n,
+                        Some(j) => {
+                            i += j + 1;
+                            if b[i - 1] == b'\\' {
+                                escaped = true;
+                            } else {
+                                in_str = false;
+                                if self.stack.is_empty() {
+                                    done = true;
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                    continue;
+                }
+                let c = b[i];
+                if scalar {
+                    // A number or literal ends before a delimiter.
+                    if matches!(c, b',' | b']' | b'}' | b':' | b' ' | b'\t' | b'\n' | b'\r') {
+                        done = true;
+                        break;
+                    }
+                    i += 1;
+                    continue;
+                }
+                match c {
+                    b'"' => in_str = true,
+                    b'{' => self.stack.push(b'}'),
+                    b'[' => self.stack.push(b']'),
+                    b'}' | b']' => {
+                        if self.stack.pop() != Some(c) {
+                            return Ok(Value::Mismatched);
+                        }
+                        if self.stack.is_empty() {
+                            i += 1;
+                            done = true;
+                            break;
+                        }
+                    }
+                    _ if !started => scalar = true,
+                    _ => {}
+                }
+                started = true;
+                i += 1;
+            }
+            let keep = i.min(max.saturating_sub(self.buf.len()));
+            cut |= keep < i;
+            self.buf.extend_from_slice(&b[..keep]);
+            self.r.consume(i);
+            if done {
+                return Ok(if cut { Value::Cut } else { Value::Complete });
+            }
+        }
+    }
+
+    /// Whether the member name in `buf` is `Records` (escapes decoded).
+    fn key_is_records(&self) -> bool {
+        matches!(serde_json::from_slice::<Cow<'_, str>>(&self.buf), Ok(k) if k == "Records")
+    }
+
+    /// Reads the `Records` array, emitting each element.
+    fn records(
+        &mut self,
+        emit: &mut Emit<'_>,
+        stats: &mut ParseStats,
+        malformed: &dyn Fn(&str, &ParseStats) -> FormatError,
+    ) -> Result<(), FormatError> {
+        match self.skip_ws()? {
+            Some(b'[') => self.bump(),
+            _ => return Err(malformed("\"Records\" is not an array", stats)),
+        }
+        if self.skip_ws()? == Some(b']') {
+            self.bump();
+            return Ok(());
+        }
+        loop {
+            match self.skip_ws()? {
+                Some(b',' | b']' | b'}' | b':') => {
+                    return Err(malformed("expected an element in \"Records\"", stats))
+                }
+                None => return Err(malformed("it ends in the middle of its JSON", stats)),
+                Some(_) => {}
+            }
+            match self.value()? {
+                Value::Complete => emit_event(&self.buf, None, emit, stats)?,
+                Value::Cut => emit_event(&self.buf, Some(self.max), emit, stats)?,
+                Value::Incomplete => {
+                    return Err(malformed("it ends in the middle of its JSON", stats))
+                }
+                Value::Mismatched => return Err(malformed("brackets do not match", stats)),
+            }
+            match self.skip_ws()? {
+                Some(b',') => self.bump(),
+                Some(b']') => {
+                    self.bump();
+                    return Ok(());
+                }
+                Some(_) => {
+                    return Err(malformed(
+                        "expected ',' or ']' after an element of \"Records\"",
+                        stats,
+                    ))
+                }
+                None => return Err(malformed("it ends in the middle of its JSON", stats)),
+            }
+        }
     }
 }
 
-fn emit_event(raw: &str, emit: &mut Emit<'_>, stats: &mut ParseStats) -> Result<(), FormatError> {
-    match serde_json::from_str::<Event<'_>>(raw) {
-        Ok(event) => {
-            let ev = map_event(raw, &event);
-            send(emit, stats, ev)
+/// Parses one element and emits it; `cut` is the limit when only the first
+/// bytes of the element were kept.
+fn emit_event(
+    bytes: &[u8],
+    cut: Option<usize>,
+    emit: &mut Emit<'_>,
+    stats: &mut ParseStats,
+) -> Result<(), FormatError> {
+    let n = stats.events + 1;
+    let text = String::from_utf8_lossy(bytes);
+    let error = if let Some(limit) = cut {
+        format!("CloudTrail record {n} is larger than {limit} bytes (MAX_LINE_BYTES); only its start is kept")
+    } else if matches!(text, Cow::Owned(_)) {
+        format!("CloudTrail record {n} is not valid UTF-8; invalid bytes replaced by U+FFFD")
+    } else if !text.starts_with('{') {
+        // Checked here because serde would also fill the struct from an array.
+        let what = match text.as_bytes().first() {
+            Some(b'[') => "an array",
+            Some(b'"') => "a string",
+            Some(b'n') => "null",
+            Some(b't' | b'f') => "a boolean",
+            _ => "a number or not JSON",
+        };
+        format!("CloudTrail record {n} is {what}, not an event object")
+    } else {
+        match serde_json::from_str::<Event<'_>>(&text) {
+            Ok(event) => return send(emit, stats, map_event(&text, &event)),
+            Err(e) => format!("CloudTrail record {n} is not a valid event: {e}"),
         }
-        Err(e) => {
-            let mut ev = ParsedEvent::new(DATASET, raw);
-            ev.error = Some(Cow::Owned(format!(
-                "CloudTrail record {} is not a valid event: {e}",
-                stats.events + 1
-            )));
-            send(emit, stats, ev)
-        }
-    }
+    };
+    let mut ev = ParsedEvent::new(DATASET, &text);
+    ev.error = Some(Cow::Owned(error));
+    send(emit, stats, ev)
 }
 
 fn map_event<'a>(raw: &'a str, e: &'a Event<'a>) -> ParsedEvent<'a> {
@@ -337,7 +584,7 @@ mod tests {
 
     #[test]
     fn records_become_mapped_events() {
-        let (evs, stats) = run(Format::CloudTrail, SAMPLE.as_bytes(), 0).unwrap();
+        let (evs, stats) = run(Format::CloudTrail, SAMPLE.as_bytes(), 1 << 20).unwrap();
         assert_eq!(stats.events, 3);
         assert_eq!(stats.errors, 0);
         let e = &evs[0];
@@ -381,7 +628,7 @@ mod tests {
     #[test]
     fn bad_elements_become_error_events_and_the_rest_is_kept() {
         let input = br#"{"Records":[{"eventName":"A","eventTime":"2026-01-01T00:00:00Z"}, 42, {"eventName":{"x":1}}, {"eventName":"B"}], "extra": true}"#;
-        let (evs, stats) = run(Format::CloudTrail, input, 0).unwrap();
+        let (evs, stats) = run(Format::CloudTrail, input, 1 << 20).unwrap();
         assert_eq!(evs.len(), 4);
         assert_eq!(stats.errors, 2);
         assert_eq!(evs[1].original, "42");
@@ -400,7 +647,7 @@ mod tests {
             b"{\"Records\":[]} trailing",
         ];
         for input in cases {
-            let got = run(Format::CloudTrail, input, 0);
+            let got = run(Format::CloudTrail, input, 1 << 20);
             assert!(
                 matches!(got, Err(FormatError::Malformed(_))),
                 "{:?}",
@@ -412,7 +659,7 @@ mod tests {
     #[test]
     fn truncated_file_keeps_events_before_the_cut_and_fails() {
         let cut = &SAMPLE.as_bytes()[..SAMPLE.len() - 200];
-        match run(Format::CloudTrail, cut, 0) {
+        match run(Format::CloudTrail, cut, 1 << 20) {
             Err(FormatError::Malformed(m)) => assert!(m.contains("ends in the middle"), "{m}"),
             other => panic!("{:?}", other.map(|(e, _)| e.len())),
         }
@@ -420,7 +667,330 @@ mod tests {
 
     #[test]
     fn empty_records_is_a_valid_file() {
-        let (evs, _) = run(Format::CloudTrail, b" {\"Records\": [ ] }\n", 0).unwrap();
+        let (evs, _) = run(Format::CloudTrail, b" {\"Records\": [ ] }\n", 1 << 20).unwrap();
         assert!(evs.is_empty());
+    }
+
+    // Hand-written after the examples in the AWS CloudTrail User Guide; see
+    // tests/data/cloudtrail/README.md for which example each follows.
+    const DOCS: &str = include_str!("../../tests/data/cloudtrail/management-events.json");
+    const INSIGHTS: &str = include_str!("../../tests/data/cloudtrail/insights.json");
+
+    fn limits(max: usize) -> crate::formats::Limits {
+        crate::formats::Limits {
+            max_line_bytes: max,
+        }
+    }
+
+    #[test]
+    fn documented_examples_map_to_ecs_fields() {
+        let (evs, stats) = run(Format::CloudTrail, DOCS.as_bytes(), 1 << 20).unwrap();
+        assert_eq!((stats.events, stats.errors), (4, 0));
+        let cases: [&[(&str, Option<&str>)]; 4] = [
+            &[
+                ("event.action", Some("StartInstances")),
+                ("user.name", Some("Mateo")),
+                ("user.id", Some("AIDAEXAMPLEPRINCIPAL1")),
+                ("source.ip", Some("192.0.2.10")),
+                ("cloud.region", Some("us-east-2")),
+                ("aws.cloudtrail.user_identity.type", Some("IAMUser")),
+                ("aws.cloudtrail.user_identity.access_key_id", Some("AKIAIOSFODNN7EXAMPLE")),
+                ("aws.cloudtrail.event_category", Some("Management")),
+                ("aws.cloudtrail.management_event", Some("true")),
+                ("event.outcome", Some("success")),
+            ],
+            &[
+                ("user.name", Some("Admin")),
+                ("source.ip", Some("2001:db8::1f")),
+                ("aws.cloudtrail.event_version", Some("1.09")),
+                (
+                    "aws.cloudtrail.user_identity.session_context.session_issuer.arn",
+                    Some("arn:aws:iam::123456789012:role/Admin"),
+                ),
+            ],
+            &[
+                ("event.outcome", Some("failure")),
+                ("aws.cloudtrail.error_code", Some("Client.UnauthorizedOperation")),
+                (
+                    "aws.cloudtrail.error_message",
+                    Some("You are not authorized to perform this operation. Encoded authorization failure message: \"EXAMPLE&more\""),
+                ),
+                ("aws.cloudtrail.response_elements", None), // null is left out
+            ],
+            &[
+                ("source.address", Some("cloudtrail.amazonaws.com")),
+                ("source.ip", None),
+                ("user.name", None),
+                ("aws.cloudtrail.user_identity.invoked_by", Some("cloudtrail.amazonaws.com")),
+                ("aws.cloudtrail.shared_event_id", Some("5f6e7d8c-EXAMPLE")),
+                ("aws.cloudtrail.read_only", Some("true")),
+            ],
+        ];
+        for (ev, fields) in evs.iter().zip(cases) {
+            assert_eq!(ev.dataset, "aws.cloudtrail");
+            assert_eq!(ev.field("event.kind"), Some("event"));
+            assert_eq!(ev.field("cloud.account.id"), Some("123456789012"));
+            for (path, want) in fields {
+                assert_eq!(ev.field(path), *want, "{path} in {}", ev.original);
+            }
+            // The original is exactly the element's text, pretty-printing included.
+            assert!(DOCS.contains(&ev.original));
+        }
+        assert_eq!(evs[2].timestamp.as_deref(), Some("2026-11-22T10:02:44Z"));
+        // Pass-through members keep their text, whitespace included.
+        let response = evs[1].field("aws.cloudtrail.response_elements").unwrap();
+        assert!(response.starts_with("{\n") && response.contains(r#""userName": "Richard""#));
+    }
+
+    #[test]
+    fn insights_events_keep_their_details() {
+        let (evs, _) = run(Format::CloudTrail, INSIGHTS.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(evs.len(), 2);
+        for e in &evs {
+            assert_eq!(
+                e.field("aws.cloudtrail.event_type"),
+                Some("AwsCloudTrailInsight")
+            );
+            assert_eq!(
+                e.field("aws.cloudtrail.shared_event_id"),
+                Some("12edc982-EXAMPLE")
+            );
+            assert!(e
+                .field("aws.cloudtrail.insight_details")
+                .unwrap()
+                .contains("ApiCallRateInsight"));
+        }
+        assert_eq!(evs[1].timestamp.as_deref(), Some("2026-11-22T11:05:00Z"));
+    }
+
+    #[test]
+    fn records_are_written_as_nested_json() {
+        use crate::record::{ObjectContext, RecordWriter};
+        let mut w = RecordWriter::new(std::sync::Arc::new(ObjectContext {
+            bucket: "trail-bucket".into(),
+            key: "AWSLogs/123456789012/CloudTrail/us-east-2/2026/11/22/x.json.gz".into(),
+            version: "3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY".into(),
+            ingested: "2026-11-22T20:55:04.123Z".into(),
+            include_original: true,
+        }));
+        let mut out = Vec::new();
+        let mut records = Vec::new();
+        let mut n = 0;
+        super::parse(&mut DOCS.as_bytes(), &limits(1 << 20), &mut |ev| {
+            w.write(n, &ev, &mut out);
+            n += 1;
+            records.push(
+                serde_json::from_slice::<serde_json::Value>(&out)
+                    .map_err(|_| crate::formats::Stop)?,
+            );
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(records.len(), 4);
+        let r = &records[0];
+        assert_eq!(r["@timestamp"], "2026-11-22T09:14:27Z");
+        assert_eq!(r["event"]["action"], "StartInstances");
+        assert_eq!(r["event"]["dataset"], "aws.cloudtrail");
+        assert_eq!(r["event"]["sequence"], 0);
+        assert_eq!(r["cloud"]["provider"], "aws");
+        assert_eq!(r["cloud"]["region"], "us-east-2");
+        assert_eq!(r["aws"]["s3"]["bucket"], "trail-bucket");
+        assert_eq!(r["aws"]["cloudtrail"]["user_identity"]["type"], "IAMUser");
+        assert_eq!(
+            r["aws"]["cloudtrail"]["request_parameters"]["instancesSet"]["items"][1]["instanceId"],
+            "i-EXAMPLEaff4840c22"
+        );
+        let original: serde_json::Value =
+            serde_json::from_str(r["event"]["original"].as_str().unwrap()).unwrap();
+        assert_eq!(original["eventName"], "StartInstances");
+        assert!(r.get("log").is_none(), "no line offsets in CloudTrail");
+    }
+
+    #[test]
+    fn the_outer_structure_is_followed_exactly() {
+        // (input, events, errors)
+        let cases: &[(&[u8], u64, u64)] = &[
+            // Other members before and after, with brackets, quotes and a
+            // "Records" key of their own inside strings and objects.
+            (br#"{"x":{"Records":[1]},"s":"]}\"[{","Records":[{"eventName":"A"}],"y":[[]]}"#, 1, 0),
+            // Only the first Records member counts.
+            (br#"{"Records":[{"eventName":"A"}],"Records":[{"eventName":"B"},{}]}"#, 1, 0),
+            // A byte order mark and whitespace everywhere.
+            (b"\xEF\xBB\xBF \r\n{ \"Records\" :\n[ {\"eventName\":\"A\"} ,\t{\"eventName\":\"B\"} ] } \n", 2, 0),
+            // Escaped key.
+            (br#"{"Rec\u006frds":[{}]}"#, 1, 0),
+            // Elements that are not events: kept as errors.
+            (br#"{"Records":[null,"x",1.5e3,true,[],{"eventName":"A"}]}"#, 6, 5),
+            // Invalid JSON inside an element whose brackets still match.
+            (br#"{"Records":[{"eventName":A},{"eventName":"B"}]}"#, 2, 1),
+            // Invalid UTF-8 inside a string.
+            (b"{\"Records\":[{\"eventName\":\"\xff\"},{}]}", 2, 1),
+        ];
+        for (input, events, errors) in cases {
+            let (evs, stats) = run(Format::CloudTrail, input, 1 << 20)
+                .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(input)));
+            assert_eq!((stats.events, stats.errors), (*events, *errors), "{evs:?}");
+        }
+    }
+
+    #[test]
+    fn broken_structure_is_malformed() {
+        let cases: [&[u8]; 10] = [
+            br#"{"Records":[{}],}"#,
+            br#"{"Records":[{},]}"#,
+            br#"{"Records":[{}}]}"#,
+            br#"{"Records":[{"a":[}]}"#,
+            br#"{"Records":[{}] "x":1}"#,
+            br#"{"Records":[{}],"x":tru}"#,
+            br#"{"Records":[{}"#,
+            br#"{"Records":[{"a":"unterminated}]}"#,
+            br#"{"Records"[]}"#,
+            br#"{Records:[]}"#,
+        ];
+        for input in cases {
+            let got = run(Format::CloudTrail, input, 1 << 20);
+            assert!(
+                matches!(got, Err(FormatError::Malformed(_))),
+                "{}: {:?}",
+                String::from_utf8_lossy(input),
+                got.map(|(e, _)| e)
+            );
+        }
+    }
+
+    #[test]
+    fn an_event_over_the_limit_is_kept_cut_and_the_rest_is_read() {
+        let big = format!(
+            r#"{{"eventName":"Big","requestParameters":{{"p":"{}"}}}}"#,
+            "é".repeat(5000)
+        );
+        let input = format!(r#"{{"Records":[{big},{{"eventName":"After"}}]}}"#);
+        let (evs, stats) = run(Format::CloudTrail, input.as_bytes(), 1001).unwrap();
+        assert_eq!((stats.events, stats.errors), (2, 1));
+        assert!(evs[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("larger than 1001 bytes"));
+        assert!(evs[0].original.len() <= 1001 + 2, "cut, lossy at the end");
+        assert!(big.starts_with(evs[0].original.trim_end_matches('\u{fffd}')));
+        assert_eq!(evs[1].field("event.action"), Some("After"));
+    }
+
+    #[test]
+    fn a_read_error_is_returned_as_it_is() {
+        struct Failing(&'static [u8]);
+        impl std::io::Read for Failing {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.0.is_empty() {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::TimedOut,
+                        "deadline",
+                    ));
+                }
+                let n = buf.len().min(self.0.len());
+                buf[..n].copy_from_slice(&self.0[..n]);
+                self.0 = &self.0[n..];
+                Ok(n)
+            }
+        }
+        for format in [Format::CloudTrail, Format::JsonLines, Format::Text] {
+            let mut r = std::io::BufReader::new(Failing(b"{\"Records\":[{\"eventName\":\"A\"},"));
+            let mut seen = 0;
+            let got = crate::formats::parse(format, &mut r, &limits(1000), &mut |_| {
+                seen += 1;
+                Ok(())
+            });
+            match got {
+                Err(FormatError::Io(e)) => {
+                    assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "{format:?}");
+                    assert_eq!(e.to_string(), "deadline");
+                }
+                other => panic!("{format:?}: {other:?}"),
+            }
+            if format == Format::CloudTrail {
+                assert_eq!(seen, 1, "the event before the error was emitted");
+            }
+        }
+    }
+
+    #[test]
+    fn the_caller_can_stop_every_parser() {
+        let inputs: [(Format, &[u8]); 3] = [
+            (Format::CloudTrail, br#"{"Records":[{},{},{}]}"#),
+            (Format::JsonLines, b"{}\n{}\n{}\n"),
+            (Format::Text, b"a\nb\nc\n"),
+        ];
+        for (format, input) in inputs {
+            let mut seen = 0;
+            let got = crate::formats::parse(format, &mut &input[..], &limits(1000), &mut |_| {
+                seen += 1;
+                if seen == 2 {
+                    Err(crate::formats::Stop)
+                } else {
+                    Ok(())
+                }
+            });
+            assert!(matches!(got, Err(FormatError::Stopped)), "{format:?}");
+            assert_eq!(seen, 2, "{format:?}");
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn json() -> impl Strategy<Value = serde_json::Value> {
+            use serde_json::Value;
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                "[a-z\"\\\\{}\\[\\]é\u{0}-\u{1f}]{0,12}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(serde_json::Value::Array),
+                    prop::collection::vec(
+                        ("(eventName|eventTime|[a-zA-Z\"\\\\]{1,8})", inner),
+                        0..5
+                    )
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+                ]
+            })
+        }
+
+        proptest! {
+            // The hand-written walker finds exactly the elements serde_json
+            // finds, compact or pretty, and never more or fewer.
+            #[test]
+            fn elements_match_serde_json(records in prop::collection::vec(json(), 0..8), pretty in any::<bool>()) {
+                let file = serde_json::json!({"before": records.first(), "Records": records, "after": 1});
+                let text = if pretty { serde_json::to_string_pretty(&file) } else { serde_json::to_string(&file) }.unwrap();
+                let (evs, stats) = run(Format::CloudTrail, text.as_bytes(), 1 << 20).unwrap();
+                prop_assert_eq!(evs.len(), records.len());
+                for (ev, want) in evs.iter().zip(&records) {
+                    let got: serde_json::Value = serde_json::from_str(&ev.original).unwrap();
+                    prop_assert_eq!(&got, want);
+                    // An object can still fail on a member of the wrong type.
+                    if !want.is_object() {
+                        prop_assert!(ev.error.is_some());
+                    }
+                }
+                prop_assert_eq!(stats.events as usize, records.len());
+            }
+
+            // Cutting a valid file anywhere never panics and never invents events.
+            #[test]
+            fn a_cut_file_is_malformed_or_fewer_events(records in prop::collection::vec(json(), 1..6), cut in any::<prop::sample::Index>()) {
+                let text = serde_json::to_string(&serde_json::json!({"Records": records})).unwrap();
+                let at = cut.index(text.len());
+                match run(Format::CloudTrail, &text.as_bytes()[..at], 1 << 20) {
+                    Ok((evs, _)) => prop_assert!(evs.len() <= records.len()),
+                    Err(FormatError::Malformed(_)) => {}
+                    Err(e) => prop_assert!(false, "unexpected {}", e),
+                }
+            }
+        }
     }
 }

@@ -2,11 +2,15 @@
 //! through as `json`; `@timestamp` comes from its `@timestamp`, `timestamp`,
 //! `time` or `ts` string when that is an RFC 3339 time, and `message` from its
 //! `message` or `msg` string. A line that is not a JSON object becomes an
-//! error event (the line kept), not a lost line.
+//! error event (the line kept), not a lost line. Nested fields are not
+//! lifted into ECS fields: the object passes through whole, unparsed beyond
+//! validation.
 
 use std::borrow::Cow;
+use std::fmt;
 use std::io::BufRead;
 
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -18,21 +22,48 @@ use crate::record::{FieldValue, ParsedEvent};
 pub const DATASET: &str = "json";
 
 /// The few top-level fields we look at; everything else is validated and
-/// skipped by serde without being built.
-#[derive(Deserialize)]
+/// skipped by serde without being built. Written by hand rather than derived
+/// so that a repeated key (valid JSON, seen in real logs) is not an error:
+/// the first occurrence wins.
+#[derive(Default)]
 struct Probe<'a> {
-    #[serde(rename = "@timestamp", borrow, default)]
-    at_timestamp: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    timestamp: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    time: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    ts: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    message: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    msg: Option<&'a RawValue>,
+    /// `@timestamp`, `timestamp`, `time`, `ts`, in order of preference.
+    times: [Option<&'a RawValue>; 4],
+    /// `message`, `msg`.
+    messages: [Option<&'a RawValue>; 2],
+}
+
+impl<'de> Deserialize<'de> for Probe<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Probe<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Probe<'de>, A::Error> {
+                let mut p = Probe::default();
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    let slot = match &*key {
+                        "@timestamp" => &mut p.times[0],
+                        "timestamp" => &mut p.times[1],
+                        "time" => &mut p.times[2],
+                        "ts" => &mut p.times[3],
+                        "message" => &mut p.messages[0],
+                        "msg" => &mut p.messages[1],
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    let v: &'de RawValue = map.next_value()?;
+                    slot.get_or_insert(v);
+                }
+                Ok(p)
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 pub fn parse(
@@ -62,11 +93,12 @@ pub fn parse(
             match serde_json::from_str::<Probe<'_>>(trimmed) {
                 Ok(p) => {
                     ev.fields.push("json", FieldValue::Json(trimmed));
-                    ev.timestamp = [p.at_timestamp, p.timestamp, p.time, p.ts]
+                    ev.timestamp = p
+                        .times
                         .into_iter()
                         .flatten()
                         .find_map(|raw| as_str(raw).and_then(|s| rfc3339_utc(&s)));
-                    if let Some(m) = p.message.or(p.msg).and_then(as_str) {
+                    if let Some(m) = p.messages.into_iter().flatten().find_map(as_str) {
                         ev.fields.str("message", m);
                     }
                 }
@@ -138,6 +170,49 @@ mod tests {
             assert!(e.field("json").is_none());
         }
         assert_eq!(evs[1].original, "not json");
+    }
+
+    #[test]
+    fn repeated_keys_and_a_leading_bom_are_accepted() {
+        let input = "\u{feff}{\"message\":\"first\",\"message\":\"second\",\"ts\":\"bad\",\"time\":\"2026-01-01T00:00:00-01:00\"}\r\n";
+        let (evs, stats) = run(Format::JsonLines, input.as_bytes(), 1000).unwrap();
+        assert_eq!(stats.errors, 0, "{evs:?}");
+        assert_eq!(evs[0].field("message"), Some("first"));
+        assert_eq!(evs[0].timestamp.as_deref(), Some("2026-01-01T01:00:00Z"));
+        assert!(evs[0].original.starts_with('{'));
+    }
+
+    #[test]
+    fn json_field_is_the_line_and_writes_back_as_an_object() {
+        use crate::record::{ObjectContext, RecordWriter};
+        let input = b"  {\"a\":{\"b\":[1,2]},\"message\":\"m\\u00e9\"}  \n";
+        let mut out = Vec::new();
+        let mut w = RecordWriter::new(std::sync::Arc::new(ObjectContext {
+            bucket: "b".into(),
+            key: "k".into(),
+            version: String::new(),
+            ingested: "2026-11-22T20:55:04.123Z".into(),
+            include_original: true,
+        }));
+        let mut r = &input[..];
+        crate::formats::parse(
+            Format::JsonLines,
+            &mut r,
+            &crate::formats::Limits {
+                max_line_bytes: 100,
+            },
+            &mut |ev| {
+                w.write(0, &ev, &mut out);
+                Ok(())
+            },
+        )
+        .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["json"]["a"]["b"][1], 2);
+        assert_eq!(v["message"], "m\u{e9}");
+        assert_eq!(v["event"]["dataset"], "json");
+        assert_eq!(v["@timestamp"], "2026-11-22T20:55:04.123Z");
+        assert_eq!(v["log"]["offset"], 0);
     }
 
     #[test]

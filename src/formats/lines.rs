@@ -1,5 +1,11 @@
 //! A line reader with a length limit: never holds more than `max` bytes of a
-//! line, strips `\n` and `\r\n`, tracks line numbers and byte offsets.
+//! line (plus its terminator), strips `\n` and `\r\n` and a UTF-8 byte order
+//! mark before the first line, tracks line numbers and byte offsets.
+//!
+//! It hands out bytes, not text: what to do with invalid UTF-8 is the
+//! format's choice (see `text::utf8_or_lossy`). A line over the limit is an
+//! error for the whole object ([`FormatError::LineTooLong`]), since the
+//! stream cannot be re-synchronized without reading it anyway.
 
 use std::io::BufRead;
 
@@ -52,7 +58,8 @@ impl<'r> Lines<'r> {
                 Some(i) => (i + 1, true),
                 None => (available.len(), false),
             };
-            if self.buf.len() + take > self.max + 2 {
+            // Room for the limit, "\r\n" and a byte order mark.
+            if self.buf.len() + take > self.max + 5 {
                 return Err(FormatError::LineTooLong {
                     line: self.line_no + 1,
                     limit: self.max,
@@ -71,14 +78,18 @@ impl<'r> Lines<'r> {
         let offset = self.next_offset;
         self.next_offset += self.buf.len() as u64;
         self.line_no += 1;
+        let mut start = 0;
+        if offset == 0 && self.buf.starts_with(b"\xEF\xBB\xBF") {
+            start = 3;
+        }
         let mut end = self.buf.len();
         if terminated {
             end -= 1;
-            if end > 0 && self.buf[end - 1] == b'\r' {
+            if end > start && self.buf[end - 1] == b'\r' {
                 end -= 1;
             }
         }
-        if end > self.max {
+        if end - start > self.max {
             return Err(FormatError::LineTooLong {
                 line: self.line_no,
                 limit: self.max,
@@ -87,7 +98,7 @@ impl<'r> Lines<'r> {
         Ok(Some(Line {
             number: self.line_no,
             offset,
-            bytes: &self.buf[..end],
+            bytes: &self.buf[start..end],
         }))
     }
 }
@@ -124,6 +135,55 @@ mod tests {
                 (4, 8, b"last".to_vec()),
             ]
         );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_dropped_from_the_first_line_only() {
+        let got = all(b"\xEF\xBB\xBFab\n\xEF\xBB\xBFcd", 5).unwrap();
+        assert_eq!(
+            got,
+            vec![(1, 0, b"ab".to_vec()), (2, 6, b"\xEF\xBB\xBFcd".to_vec())]
+        );
+    }
+
+    #[test]
+    fn nul_bytes_and_invalid_utf8_are_passed_through_as_bytes() {
+        let got = all(b"a\x00b\n\xff\xfe\r\n", 10).unwrap();
+        assert_eq!(got[0].2, b"a\x00b");
+        assert_eq!(got[1].2, b"\xff\xfe");
+    }
+
+    #[test]
+    fn a_lone_cr_is_kept_and_a_final_line_needs_no_newline() {
+        let got = all(b"a\rb\nlast\r", 10).unwrap();
+        assert_eq!(got[0].2, b"a\rb");
+        assert_eq!(got[1].2, b"last\r", "only \\r\\n ends a line");
+    }
+
+    #[test]
+    fn a_long_line_is_refused_without_being_read_whole() {
+        // An endless line: the reader must give up after about `max` bytes.
+        struct Endless(u64);
+        impl std::io::Read for Endless {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                buf.fill(b'x');
+                self.0 += buf.len() as u64;
+                Ok(buf.len())
+            }
+        }
+        let mut src = Endless(0);
+        {
+            let mut r = BufReader::with_capacity(1024, &mut src);
+            let mut lines = Lines::new(&mut r, 10_000);
+            assert!(matches!(
+                lines.next_line(),
+                Err(FormatError::LineTooLong {
+                    line: 1,
+                    limit: 10_000
+                })
+            ));
+        }
+        assert!(src.0 <= 12 * 1024, "read {} bytes", src.0);
     }
 
     #[test]

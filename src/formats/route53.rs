@@ -1,0 +1,373 @@
+//! Route 53 Resolver query logs: JSON lines, one DNS query per line
+//! (`version`, `account_id`, `region`, `vpc_id`, `query_timestamp`,
+//! `query_name`, `query_type`, `query_class`, `rcode`, `answers`, `srcaddr`,
+//! `srcport`, `transport`, `srcids`, and the DNS Firewall fields).
+//!
+//! Mapped like Elastic's `aws.route53_resolver_logs`: `dns.question.*`
+//! (name without the trailing dot), `dns.response_code`, `dns.answers` in
+//! ECS shape (`data`, `type`, `class`, and `name` for a CNAME),
+//! `source.ip`/`source.port`, `network.transport` in lowercase,
+//! `event.outcome` (success only for NOERROR), `cloud.*`, and the rest
+//! under `aws.route53.*`.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+use std::net::IpAddr;
+
+use serde::Deserialize;
+
+use super::guardduty::shared::{
+    iso_utc, json_lines, json_str, lowercase, opt_num, push_json, Num, Str, S,
+};
+use super::{Emit, FormatError, Limits, ParseStats};
+use crate::record::{FieldValue, ParsedEvent};
+
+pub const DATASET: &str = "aws.route53_resolver";
+
+#[derive(Deserialize)]
+struct Query<'a> {
+    #[serde(borrow, default)]
+    version: S<'a>,
+    #[serde(borrow, default)]
+    account_id: S<'a>,
+    #[serde(borrow, default)]
+    region: S<'a>,
+    #[serde(borrow, default)]
+    vpc_id: S<'a>,
+    #[serde(borrow, default)]
+    query_timestamp: S<'a>,
+    #[serde(borrow, default)]
+    query_name: S<'a>,
+    #[serde(borrow, default)]
+    query_type: S<'a>,
+    #[serde(borrow, default)]
+    query_class: S<'a>,
+    #[serde(borrow, default)]
+    rcode: S<'a>,
+    #[serde(borrow, default)]
+    answers: Option<Vec<Answer<'a>>>,
+    #[serde(borrow, default)]
+    srcaddr: S<'a>,
+    #[serde(default)]
+    srcport: Option<Num>,
+    #[serde(borrow, default)]
+    transport: S<'a>,
+    #[serde(borrow, default)]
+    srcids: Option<SrcIds<'a>>,
+    #[serde(borrow, default)]
+    firewall_rule_action: S<'a>,
+    #[serde(borrow, default)]
+    firewall_rule_group_id: S<'a>,
+    #[serde(borrow, default)]
+    firewall_domain_list_id: S<'a>,
+    #[serde(borrow, default)]
+    firewall_protection: S<'a>,
+}
+
+#[derive(Deserialize)]
+struct Answer<'a> {
+    #[serde(rename = "Rdata", borrow, default)]
+    rdata: S<'a>,
+    #[serde(rename = "Type", borrow, default)]
+    kind: S<'a>,
+    #[serde(rename = "Class", borrow, default)]
+    class: S<'a>,
+}
+
+#[derive(Deserialize)]
+struct SrcIds<'a> {
+    #[serde(borrow, default)]
+    instance: S<'a>,
+    #[serde(borrow, default)]
+    resolver_endpoint: S<'a>,
+    #[serde(borrow, default)]
+    resolver_network_interface: S<'a>,
+}
+
+pub fn parse(
+    reader: &mut dyn BufRead,
+    limits: &Limits,
+    emit: &mut Emit<'_>,
+) -> Result<ParseStats, FormatError> {
+    json_lines(
+        reader,
+        limits,
+        emit,
+        DATASET,
+        "Route 53 Resolver query log",
+        map_line,
+    )
+}
+
+/// A domain name without its final dot, borrowing when it can.
+fn without_dot(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.strip_suffix('.').unwrap_or(b)),
+        Cow::Owned(mut o) => {
+            if o.ends_with('.') {
+                o.pop();
+            }
+            Cow::Owned(o)
+        }
+    }
+}
+
+fn map_line<'a>(
+    line: &'a str,
+    scratch: &'a mut Vec<u8>,
+    ev: &mut ParsedEvent<'a>,
+) -> Result<(), String> {
+    let q: Query<'a> = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    ev.timestamp = q.query_timestamp.as_ref().and_then(|t| iso_utc(&t.0));
+    let f = &mut ev.fields;
+    f.str("event.kind", "event");
+    f.push("event.category", FieldValue::Json(r#"["network"]"#));
+    f.push("event.type", FieldValue::Json(r#"["protocol"]"#));
+    f.str("network.protocol", "dns");
+    f.opt_cow("cloud.account.id", Str::into(q.account_id));
+    f.opt_cow("cloud.region", Str::into(q.region));
+    f.opt_cow(
+        "dns.question.name",
+        Str::into(q.query_name).map(without_dot),
+    );
+    f.opt_cow("dns.question.type", Str::into(q.query_type));
+    f.opt_cow("dns.question.class", Str::into(q.query_class));
+    if let Some(rcode) = Str::into(q.rcode) {
+        f.str(
+            "event.outcome",
+            if rcode == "NOERROR" {
+                "success"
+            } else {
+                "failure"
+            },
+        );
+        f.str("dns.response_code", rcode);
+    }
+    if let Some(addr) = Str::into(q.srcaddr) {
+        match addr.parse::<IpAddr>() {
+            Ok(ip) => {
+                f.str("network.type", if ip.is_ipv4() { "ipv4" } else { "ipv6" });
+                f.str("source.ip", addr);
+            }
+            Err(_) => f.str("source.address", addr),
+        }
+    }
+    opt_num(f, "source.port", q.srcport);
+    if let Some(t) = Str::into(q.transport).map(lowercase) {
+        match t.as_ref() {
+            "tcp" => f.u64("network.iana_number", 6),
+            "udp" => f.u64("network.iana_number", 17),
+            _ => {}
+        }
+        f.str("network.transport", t);
+    }
+    f.opt_cow("aws.route53.version", Str::into(q.version));
+    f.opt_cow("aws.route53.vpc_id", Str::into(q.vpc_id));
+    if let Some(ids) = q.srcids {
+        f.opt_cow("cloud.instance.id", Str::cow(&ids.instance));
+        f.opt_cow("aws.route53.instance_id", Str::into(ids.instance));
+        f.opt_cow(
+            "aws.route53.resolver_endpoint_id",
+            Str::into(ids.resolver_endpoint),
+        );
+        f.opt_cow(
+            "aws.route53.resolver_network_interface_id",
+            Str::into(ids.resolver_network_interface),
+        );
+    }
+    f.opt_cow(
+        "aws.route53.firewall.action",
+        Str::into(q.firewall_rule_action),
+    );
+    f.opt_cow(
+        "aws.route53.firewall.rule_group.id",
+        Str::into(q.firewall_rule_group_id),
+    );
+    f.opt_cow(
+        "aws.route53.firewall.domain_list.id",
+        Str::into(q.firewall_domain_list_id),
+    );
+    f.opt_cow(
+        "aws.route53.firewall.protection",
+        Str::into(q.firewall_protection),
+    );
+    if let Some(answers) = q.answers.filter(|a| !a.is_empty()) {
+        scratch.push(b'[');
+        for (i, a) in answers.iter().enumerate() {
+            if i > 0 {
+                scratch.push(b',');
+            }
+            scratch.push(b'{');
+            let mut sep = "";
+            let data = Str::cow(&a.rdata).map(without_dot);
+            let kind = Str::cow(&a.kind);
+            let members = [
+                ("class", Str::cow(&a.class)),
+                ("type", kind.clone()),
+                ("data", data.clone()),
+                ("name", data.filter(|_| kind.as_deref() == Some("CNAME"))),
+            ];
+            for (key, value) in members {
+                if let Some(v) = value {
+                    scratch.extend_from_slice(sep.as_bytes());
+                    json_str(scratch, key);
+                    scratch.push(b':');
+                    json_str(scratch, &v);
+                    sep = ",";
+                }
+            }
+            scratch.push(b'}');
+        }
+        scratch.push(b']');
+        let scratch: &'a Vec<u8> = scratch;
+        push_json(f, "dns.answers", scratch);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::formats::testing::run;
+    use crate::formats::Format;
+
+    /// Five query-log lines from elastic/integrations (tests/data/route53/SOURCES.md).
+    const ELASTIC: &str = include_str!("../../tests/data/route53/elastic-test-route53.log");
+
+    #[test]
+    fn elastic_samples_map_to_elastics_fields() {
+        let (evs, stats) = run(Format::Route53Resolver, ELASTIC.as_bytes(), 1 << 20).unwrap();
+        assert_eq!((stats.events, stats.errors), (5, 0));
+        let e = &evs[0];
+        let want = [
+            ("cloud.account.id", "626345947581"),
+            ("cloud.region", "us-east-1"),
+            ("dns.question.name", "does-not-exist.abc.com"),
+            ("dns.question.type", "A"),
+            ("dns.question.class", "IN"),
+            ("dns.response_code", "NXDOMAIN"),
+            ("event.outcome", "failure"),
+            ("event.kind", "event"),
+            ("network.transport", "udp"),
+            ("network.iana_number", "17"),
+            ("network.protocol", "dns"),
+            ("network.type", "ipv4"),
+            ("source.ip", "172.31.86.159"),
+            ("source.port", "48701"),
+            ("aws.route53.vpc_id", "vpc-01e31a7c"),
+            ("aws.route53.version", "1.100000"),
+        ];
+        for (path, value) in want {
+            assert_eq!(e.field(path), Some(value), "{path}");
+        }
+        assert_eq!(e.timestamp.as_deref(), Some("2021-12-11T22:46:23Z"));
+        assert_eq!(e.field("dns.answers"), None, "empty answers");
+        assert_eq!(e.field("cloud.instance.id"), None, "empty srcids");
+
+        let ptr = &evs[1];
+        assert_eq!(ptr.field("event.outcome"), Some("success"));
+        assert_eq!(
+            ptr.field("dns.answers"),
+            Some(r#"[{"class":"IN","type":"PTR","data":"ip-172-31-86-159.ec2.internal"}]"#)
+        );
+
+        let cname = &evs[2];
+        assert_eq!(
+            cname.field("dns.answers"),
+            Some(
+                r#"[{"class":"IN","type":"CNAME","data":"test.example.com","name":"test.example.com"},{"class":"IN","type":"A","data":"1.128.3.4"}]"#
+            )
+        );
+        assert_eq!(
+            cname.field("cloud.instance.id"),
+            Some("i-079c44232510ca8ff")
+        );
+        assert_eq!(
+            cname.field("aws.route53.instance_id"),
+            Some("i-079c44232510ca8ff")
+        );
+
+        let firewall = &evs[3];
+        assert_eq!(firewall.field("aws.route53.firewall.action"), Some("BLOCK"));
+        assert_eq!(
+            firewall.field("aws.route53.firewall.rule_group.id"),
+            Some("rslvr-frg-01234567890abcdef")
+        );
+        assert_eq!(
+            firewall.field("aws.route53.firewall.domain_list.id"),
+            Some("rslvr-fdl-01234567890abcdef")
+        );
+        assert_eq!(firewall.timestamp.as_deref(), Some("2021-02-04T17:51:55Z"));
+
+        let ip6 = &evs[4];
+        assert_eq!(
+            ip6.field("dns.question.name"),
+            Some("6.c.f.6.a.9.0.e.2.b.9.a.2.f.1.9.2.0.0.4.d.d.a.0.0.4.f.c.2.0.a.2.ip6.arpa")
+        );
+        for e in &evs {
+            serde_json::from_str::<serde_json::Value>(e.field("dns.answers").unwrap_or("[]"))
+                .unwrap();
+        }
+    }
+
+    #[test]
+    fn field_variants_are_typed_and_dashes_are_absent() {
+        let line = r#"{"query_timestamp":"2026-01-01T00:00:00+02:00","query_name":"a\u002eb.","srcaddr":"2001:db8::5","srcport":53,"transport":"TCP","rcode":"-","srcids":{"resolver_endpoint":"rslvr-in-1","resolver_network_interface":"rni-1"},"account_id":"-","answers":[{"Rdata":"x.","Type":"NS"}]}"#;
+        let (evs, _) = run(Format::Route53Resolver, line.as_bytes(), 1 << 20).unwrap();
+        let e = &evs[0];
+        assert_eq!(e.error, None);
+        assert_eq!(e.timestamp.as_deref(), Some("2025-12-31T22:00:00Z"));
+        assert_eq!(e.field("dns.question.name"), Some("a.b"));
+        assert_eq!(e.field("source.ip"), Some("2001:db8::5"));
+        assert_eq!(e.field("network.type"), Some("ipv6"));
+        assert_eq!(e.field("source.port"), Some("53"));
+        assert_eq!(e.field("network.transport"), Some("tcp"));
+        assert_eq!(e.field("network.iana_number"), Some("6"));
+        assert_eq!(e.field("dns.response_code"), None);
+        assert_eq!(e.field("event.outcome"), None);
+        assert_eq!(e.field("cloud.account.id"), None);
+        assert_eq!(
+            e.field("aws.route53.resolver_endpoint_id"),
+            Some("rslvr-in-1")
+        );
+        assert_eq!(
+            e.field("aws.route53.resolver_network_interface_id"),
+            Some("rni-1")
+        );
+        assert_eq!(
+            e.field("dns.answers"),
+            Some(r#"[{"type":"NS","data":"x"}]"#)
+        );
+    }
+
+    #[test]
+    fn malformed_lines_become_error_events_and_the_rest_is_kept() {
+        let good = r#"{"query_name":"ok.","rcode":"NOERROR"}"#;
+        let cases: [(&str, &[u8], &str); 5] = [
+            ("not json", b"# comment", "not a JSON object"),
+            ("truncated", br#"{"query_name":"cu"#, "not a valid Route 53"),
+            ("bad port", br#"{"srcport":"http"}"#, "not a valid Route 53"),
+            (
+                "answers not a list",
+                br#"{"answers":{}}"#,
+                "not a valid Route 53",
+            ),
+            (
+                "invalid utf-8",
+                b"{\"query_name\":\"\xfe\"}",
+                "not valid UTF-8",
+            ),
+        ];
+        for (name, bad, why) in cases {
+            let mut input = format!("{good}\n").into_bytes();
+            input.extend_from_slice(bad);
+            input.extend_from_slice(format!("\n{good}\n").as_bytes());
+            let (evs, stats) = run(Format::Route53Resolver, &input, 1 << 20).unwrap();
+            assert_eq!(evs.len(), 3, "{name}");
+            assert_eq!(stats.errors, 1, "{name}");
+            let err = evs[1].error.as_deref().unwrap();
+            assert!(err.contains("line 2") && err.contains(why), "{name}: {err}");
+            assert_eq!(evs[1].offset, Some(good.len() as u64 + 1), "{name}");
+            assert_eq!(evs[2].field("dns.question.name"), Some("ok"), "{name}");
+        }
+    }
+}

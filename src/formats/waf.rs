@@ -1,0 +1,411 @@
+//! AWS WAF (v2) logs: JSON lines, one request per line.
+//!
+//! Mapped like Elastic's `aws.waf`: `@timestamp` from `timestamp` (epoch
+//! milliseconds), `event.action` = `action`, the request as `source.*`,
+//! `http.*`, `url.*`, `user_agent.original` (the `User-Agent` header, any
+//! case), `rule.id`/`rule.ruleset` from the terminating rule, the web ACL ARN
+//! as `aws.waf.arn` (and its account/region as `cloud.*`). Rule lists, labels
+//! and match details pass through as raw JSON under `aws.waf.*`; the headers
+//! become one object `aws.waf.request.headers` (name -> value).
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use super::guardduty::shared::{
+    json_lines, json_str, lowercase, millis_rfc3339, opt_num, push_json, raw_nonempty, Num, Str, S,
+};
+use super::{Emit, FormatError, Limits, ParseStats};
+use crate::record::{FieldValue, ParsedEvent};
+
+pub const DATASET: &str = "aws.waf";
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Waf<'a> {
+    #[serde(default)]
+    timestamp: Option<Num>,
+    #[serde(borrow, default)]
+    format_version: S<'a>,
+    #[serde(borrow, default)]
+    webacl_id: S<'a>,
+    #[serde(borrow, default)]
+    terminating_rule_id: S<'a>,
+    #[serde(borrow, default)]
+    terminating_rule_type: S<'a>,
+    #[serde(borrow, default)]
+    action: S<'a>,
+    #[serde(borrow, default)]
+    terminating_rule_match_details: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    http_source_name: S<'a>,
+    #[serde(borrow, default)]
+    http_source_id: S<'a>,
+    #[serde(borrow, default)]
+    rule_group_list: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    rate_based_rule_list: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    non_terminating_matching_rules: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    request_headers_inserted: Option<&'a RawValue>,
+    #[serde(default)]
+    response_code_sent: Option<Num>,
+    #[serde(borrow, default)]
+    http_request: Option<HttpRequest<'a>>,
+    #[serde(borrow, default)]
+    labels: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    captcha_response: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    challenge_response: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    ja3_fingerprint: S<'a>,
+    #[serde(borrow, default)]
+    ja4_fingerprint: S<'a>,
+    #[serde(default)]
+    request_body_size: Option<Num>,
+    #[serde(rename = "requestBodySizeInspectedByWAF", default)]
+    request_body_size_inspected_by_waf: Option<Num>,
+    #[serde(borrow, default)]
+    oversize_fields: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HttpRequest<'a> {
+    #[serde(borrow, default)]
+    client_ip: S<'a>,
+    #[serde(borrow, default)]
+    country: S<'a>,
+    #[serde(borrow, default)]
+    headers: Option<Vec<Header<'a>>>,
+    #[serde(borrow, default)]
+    uri: S<'a>,
+    #[serde(borrow, default)]
+    args: S<'a>,
+    #[serde(borrow, default)]
+    http_version: S<'a>,
+    #[serde(borrow, default)]
+    http_method: S<'a>,
+    #[serde(borrow, default)]
+    request_id: S<'a>,
+    #[serde(borrow, default)]
+    fragment: S<'a>,
+    #[serde(borrow, default)]
+    scheme: S<'a>,
+    #[serde(borrow, default)]
+    host: S<'a>,
+}
+
+#[derive(Deserialize)]
+struct Header<'a> {
+    #[serde(borrow, default)]
+    name: S<'a>,
+    #[serde(borrow, default)]
+    value: S<'a>,
+}
+
+pub fn parse(
+    reader: &mut dyn BufRead,
+    limits: &Limits,
+    emit: &mut Emit<'_>,
+) -> Result<ParseStats, FormatError> {
+    json_lines(reader, limits, emit, DATASET, "WAF log", map_line)
+}
+
+fn map_line<'a>(
+    line: &'a str,
+    scratch: &'a mut Vec<u8>,
+    ev: &mut ParsedEvent<'a>,
+) -> Result<(), String> {
+    let w: Waf<'a> = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    ev.timestamp = w
+        .timestamp
+        .as_ref()
+        .and_then(Num::as_i64)
+        .and_then(millis_rfc3339)
+        .map(Cow::Owned);
+    let f = &mut ev.fields;
+    f.str("event.kind", "alert");
+    f.push("event.category", FieldValue::Json(r#"["web","network"]"#));
+    let action = Str::into(w.action);
+    let kind = match action.as_deref() {
+        Some("ALLOW") => r#"["access","allowed"]"#,
+        Some("BLOCK") => r#"["access","denied"]"#,
+        _ => r#"["access"]"#,
+    };
+    f.push("event.type", FieldValue::Json(kind));
+    f.opt_cow("event.action", action);
+    f.opt_cow("rule.id", Str::into(w.terminating_rule_id));
+    f.opt_cow("rule.ruleset", Str::into(w.terminating_rule_type));
+    if let Some(arn) = Str::into(w.webacl_id) {
+        // arn:aws:wafv2:<region>:<account>:<scope>/webacl/<name>/<id>
+        let parts: Vec<&str> = arn.splitn(6, ':').collect();
+        if let [_, _, service, region, account, id] = parts[..] {
+            let (service, region, account, id) = (
+                service.to_string(),
+                region.to_string(),
+                account.to_string(),
+                id.to_string(),
+            );
+            f.opt_cow("cloud.service.name", Some(Cow::Owned(service)));
+            f.opt_cow("cloud.region", Some(Cow::Owned(region)));
+            f.opt_cow("cloud.account.id", Some(Cow::Owned(account)));
+            f.opt_cow("aws.waf.id", Some(Cow::Owned(id)));
+        }
+        f.str("aws.waf.arn", arn);
+    }
+    f.opt_cow("aws.waf.format_version", Str::into(w.format_version));
+    f.opt_cow("aws.waf.source.name", Str::into(w.http_source_name));
+    f.opt_cow("aws.waf.source.id", Str::into(w.http_source_id));
+    opt_num(f, "aws.waf.response_code_sent", w.response_code_sent);
+    opt_num(f, "aws.waf.request_body_size", w.request_body_size);
+    opt_num(
+        f,
+        "aws.waf.request_body_size_inspected_by_waf",
+        w.request_body_size_inspected_by_waf,
+    );
+    f.opt_cow("tls.client.ja3", Str::into(w.ja3_fingerprint));
+    f.opt_cow("aws.waf.ja4_fingerprint", Str::into(w.ja4_fingerprint));
+    let raws = [
+        (
+            "aws.waf.terminating_rule_match_details",
+            w.terminating_rule_match_details,
+        ),
+        ("aws.waf.rule_group_list", w.rule_group_list),
+        ("aws.waf.rate_based_rule_list", w.rate_based_rule_list),
+        (
+            "aws.waf.non_terminating_matching_rules",
+            w.non_terminating_matching_rules,
+        ),
+        (
+            "aws.waf.request_headers_inserted",
+            w.request_headers_inserted,
+        ),
+        ("aws.waf.labels", w.labels),
+        ("aws.waf.captcha_response", w.captcha_response),
+        ("aws.waf.challenge_response", w.challenge_response),
+        ("aws.waf.oversize_fields", w.oversize_fields),
+    ];
+    for (path, raw) in raws {
+        f.opt_raw(path, raw_nonempty(raw));
+    }
+    let Some(r) = w.http_request else {
+        return Ok(());
+    };
+    f.opt_cow("source.ip", Str::cow(&r.client_ip));
+    f.opt_cow("related.ip", Str::into(r.client_ip));
+    f.opt_cow("source.geo.country_iso_code", Str::into(r.country));
+    f.opt_cow("http.request.method", Str::into(r.http_method));
+    f.opt_cow(
+        "http.request.id",
+        Str::into(r.request_id).filter(|id| id != "null"),
+    );
+    f.opt_cow("url.path", Str::into(r.uri));
+    f.opt_cow("url.query", Str::into(r.args));
+    f.opt_cow("url.fragment", Str::into(r.fragment));
+    f.opt_cow("url.scheme", Str::into(r.scheme));
+    f.opt_cow("url.domain", Str::into(r.host));
+    if let Some(v) = Str::into(r.http_version) {
+        // "HTTP/1.1" -> network.protocol "http", http.version "1.1".
+        if let Some((proto, version)) = v.split_once('/') {
+            let proto = lowercase(Cow::Owned(proto.to_string()));
+            if proto == "http" {
+                f.str("network.transport", "tcp");
+            }
+            f.str("http.version", version.to_string());
+            f.str("network.protocol", proto);
+        }
+    }
+    if let Some(headers) = r.headers.filter(|h| !h.is_empty()) {
+        let ua = headers
+            .iter()
+            .find(|h| {
+                h.name
+                    .as_ref()
+                    .is_some_and(|n| n.0.eq_ignore_ascii_case("user-agent"))
+            })
+            .and_then(|h| Str::cow(&h.value));
+        f.opt_cow("user_agent.original", ua);
+        // One object, name -> value; of repeated names the last wins (as Elastic).
+        scratch.push(b'{');
+        let mut first = true;
+        for (i, h) in headers.iter().enumerate() {
+            let (Some(name), Some(value)) = (h.name.as_ref(), h.value.as_ref()) else {
+                continue;
+            };
+            let repeated = headers[i + 1..]
+                .iter()
+                .any(|later| later.name.as_ref().is_some_and(|n| n.0 == name.0));
+            if repeated {
+                continue;
+            }
+            if !first {
+                scratch.push(b',');
+            }
+            first = false;
+            json_str(scratch, &name.0);
+            scratch.push(b':');
+            json_str(scratch, &value.0);
+        }
+        scratch.push(b'}');
+        let scratch: &'a Vec<u8> = scratch;
+        push_json(f, "aws.waf.request.headers", scratch);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::formats::testing::run;
+    use crate::formats::Format;
+
+    /// Four WAF log lines from elastic/integrations (tests/data/waf/SOURCES.md).
+    const ELASTIC: &str = include_str!("../../tests/data/waf/elastic-test-waf.log");
+
+    #[test]
+    fn elastic_samples_map_to_elastics_fields() {
+        let (evs, stats) = run(Format::Waf, ELASTIC.as_bytes(), 1 << 20).unwrap();
+        assert_eq!((stats.events, stats.errors), (4, 0));
+        let e = &evs[0];
+        let want = [
+            ("event.action", "BLOCK"),
+            ("event.kind", "alert"),
+            ("event.type", r#"["access","denied"]"#),
+            ("source.ip", "89.160.20.156"),
+            ("source.geo.country_iso_code", "AU"),
+            ("http.request.method", "GET"),
+            ("http.request.id", "rid"),
+            ("http.version", "1.1"),
+            ("network.protocol", "http"),
+            ("network.transport", "tcp"),
+            ("url.path", "/foo"),
+            ("user_agent.original", "curl/7.61.1"),
+            ("rule.id", "STMTest_SQLi_XSS"),
+            ("rule.ruleset", "REGULAR"),
+            ("cloud.region", "ap-southeast-2"),
+            ("cloud.account.id", "EXAMPLE12345"),
+            ("cloud.service.name", "wafv2"),
+            (
+                "aws.waf.arn",
+                "arn:aws:wafv2:ap-southeast-2:EXAMPLE12345:regional/webacl/STMTest/1EXAMPLE-2ARN-3ARN-4ARN-123456EXAMPLE",
+            ),
+            (
+                "aws.waf.id",
+                "regional/webacl/STMTest/1EXAMPLE-2ARN-3ARN-4ARN-123456EXAMPLE",
+            ),
+            ("aws.waf.format_version", "1"),
+            (
+                "aws.waf.request.headers",
+                r#"{"Host":"localhost:1989","User-Agent":"curl/7.61.1","Accept":"*/*","x-stm-test":"10 AND 1=1"}"#,
+            ),
+            ("aws.waf.labels", r#"[{"name":"value"}]"#),
+        ];
+        for (path, value) in want {
+            assert_eq!(e.field(path), Some(value), "{path}");
+        }
+        // Elastic: "@timestamp": "2019-12-13T23:40:12.771Z".
+        assert_eq!(e.timestamp.as_deref(), Some("2019-12-13T23:40:12.771Z"));
+        assert!(e
+            .field("aws.waf.terminating_rule_match_details")
+            .unwrap()
+            .contains("SQL_INJECTION"));
+        for absent in [
+            "url.query",
+            "aws.waf.source.name",
+            "aws.waf.rule_group_list",
+            "aws.waf.non_terminating_matching_rules",
+        ] {
+            assert_eq!(e.field(absent), None, "{absent} is empty or '-'");
+        }
+
+        let allowed = &evs[1];
+        assert_eq!(allowed.field("event.action"), Some("ALLOW"));
+        assert_eq!(allowed.field("event.type"), Some(r#"["access","allowed"]"#));
+        assert!(allowed
+            .field("aws.waf.non_terminating_matching_rules")
+            .unwrap()
+            .contains("TestRule"));
+        assert!(evs[2]
+            .field("aws.waf.rule_group_list")
+            .unwrap()
+            .contains("RuleA-XSS"));
+
+        let alb = &evs[3];
+        assert_eq!(alb.field("aws.waf.source.name"), Some("ALB"));
+        assert_eq!(alb.field("aws.waf.source.id"), Some("alb"));
+        assert_eq!(alb.field("http.request.id"), None, "\"null\" is absent");
+        assert_eq!(alb.field("url.path"), None);
+        assert_eq!(alb.field("aws.waf.request.headers"), None);
+        assert_eq!(alb.field("user_agent.original"), None);
+    }
+
+    #[test]
+    fn user_agent_header_is_found_in_any_case_and_repeated_headers_keep_the_last() {
+        let line = r#"{"timestamp":1,"action":"CAPTCHA","httpRequest":{"clientIp":"2001:db8::1","headers":[{"name":"user-agent","value":"ua \"quoted\""},{"name":"x","value":"1"},{"name":"x","value":"2"}],"args":"a=1&b=2","httpVersion":"HTTP/2.0","host":"example.com","scheme":"https"},"captchaResponse":{"responseCode":405,"failureReason":"TOKEN_MISSING"},"responseCodeSent":403,"requestBodySize":12}"#;
+        let (evs, _) = run(Format::Waf, line.as_bytes(), 1 << 20).unwrap();
+        let e = &evs[0];
+        assert_eq!(e.field("user_agent.original"), Some("ua \"quoted\""));
+        assert_eq!(
+            e.field("aws.waf.request.headers"),
+            Some(r#"{"user-agent":"ua \"quoted\"","x":"2"}"#)
+        );
+        let headers: serde_json::Value =
+            serde_json::from_str(e.field("aws.waf.request.headers").unwrap()).unwrap();
+        assert_eq!(headers["x"], "2");
+        assert_eq!(e.field("event.action"), Some("CAPTCHA"));
+        assert_eq!(e.field("event.type"), Some(r#"["access"]"#));
+        assert_eq!(e.field("url.query"), Some("a=1&b=2"));
+        assert_eq!(e.field("url.domain"), Some("example.com"));
+        assert_eq!(e.field("url.scheme"), Some("https"));
+        assert_eq!(e.field("http.version"), Some("2.0"));
+        assert_eq!(e.field("source.ip"), Some("2001:db8::1"));
+        assert_eq!(e.field("aws.waf.response_code_sent"), Some("403"));
+        assert_eq!(e.field("aws.waf.request_body_size"), Some("12"));
+        assert!(e
+            .field("aws.waf.captcha_response")
+            .unwrap()
+            .contains("TOKEN_MISSING"));
+        assert_eq!(e.timestamp.as_deref(), Some("1970-01-01T00:00:00.001Z"));
+    }
+
+    #[test]
+    fn malformed_lines_become_error_events_and_the_rest_is_kept() {
+        let good = r#"{"timestamp":1576280412771,"action":"ALLOW"}"#;
+        let cases: [(&str, &[u8], &str); 5] = [
+            ("not json", b"hello", "not a JSON object"),
+            (
+                "truncated",
+                br#"{"timestamp":157628"#,
+                "not a valid WAF log record",
+            ),
+            (
+                "wrong type",
+                br#"{"httpRequest":"x"}"#,
+                "not a valid WAF log record",
+            ),
+            (
+                "bad timestamp",
+                br#"{"timestamp":"soon"}"#,
+                "not a valid WAF log record",
+            ),
+            ("invalid utf-8", b"{\"action\":\"\xc3\"}", "not valid UTF-8"),
+        ];
+        for (name, bad, why) in cases {
+            let mut input = format!("{good}\r\n\n").into_bytes();
+            input.extend_from_slice(bad);
+            input.extend_from_slice(format!("\n{good}").as_bytes());
+            let (evs, stats) = run(Format::Waf, &input, 1 << 20).unwrap();
+            assert_eq!(evs.len(), 3, "{name}");
+            assert_eq!((stats.errors, stats.skipped), (1, 1), "{name}");
+            let err = evs[1].error.as_deref().unwrap();
+            assert!(err.contains("line 3") && err.contains(why), "{name}: {err}");
+            assert!(evs[1].fields.is_empty(), "{name}");
+            assert!(!evs[1].original.is_empty(), "{name}");
+            assert_eq!(evs[2].field("event.action"), Some("ALLOW"), "{name}");
+        }
+    }
+}
