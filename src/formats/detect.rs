@@ -103,6 +103,12 @@ pub fn sniff(prefix: &[u8]) -> Format {
                 }
             }
         }
+        // A complete first line that is not JSON: a text log that happens to
+        // start with a brace.
+        let complete = first_line.len() < p.len();
+        if complete && serde_json::from_slice::<serde::de::IgnoredAny>(first_line).is_err() {
+            return Format::Text;
+        }
         return sniff_json(first_line);
     }
     sniff_text(first_line)
@@ -254,6 +260,8 @@ mod tests {
             (b"#Version: 1.0\n#Fields: date time x-edge-location sc-bytes\n", Format::CloudFront),
             (b"", Format::Text),
             (b"[1,2]", Format::Text),
+            (b"{not json} but a text log\nsecond line\n", Format::Text),
+            (b"{\"cut\": \"a first line longer than the prefix", Format::JsonLines),
             (b"\x00\x01binary", Format::Text),
             (b"Nov 22 20:55:04 host sshd[1]: Accepted publickey", Format::Text),
         ];
