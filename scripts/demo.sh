@@ -45,7 +45,7 @@ cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
 WATCH_PID=$!
 pids+=($WATCH_PID)
 
-for event in events/sqs-mixed-batch.json; do
+for event in events/sqs-mixed-batch.json events/sqs-formats.json; do
   echo "==> invoke with $event"
   ok=
   for _ in $(seq 120); do

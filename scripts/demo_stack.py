@@ -14,11 +14,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 SOURCE = "demo-source-logs"
 DEST = "demo-destination"
 STREAM = "demo-stream"
-OBJECTS = [
-    ("cloudtrail.json", "AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/22/111111111111_CloudTrail_us-east-1_20261122T2055Z_demo.json.gz", True),
-    ("orders.jsonl", "app/orders/2026/11/22/orders log.jsonl", False),
-    ("access.log", "app/web/2026/11/22/access.log", False),
-]
+OBJECTS = json.loads((ROOT / "events" / "objects" / "manifest.json").read_text())
 
 
 def client(service, endpoint):
@@ -30,10 +26,10 @@ def setup(endpoint):
     s3 = client("s3", endpoint)
     for bucket in (SOURCE, DEST):
         s3.create_bucket(Bucket=bucket)
-    for name, key, compress in OBJECTS:
-        body = (ROOT / "events" / "objects" / name).read_bytes()
-        s3.put_object(Bucket=SOURCE, Key=key, Body=gzip.compress(body) if compress else body)
-        print(f"  uploaded s3://{SOURCE}/{key}")
+    for entry in OBJECTS:
+        body = (ROOT / "events" / "objects" / entry["file"]).read_bytes()
+        s3.put_object(Bucket=SOURCE, Key=entry["key"], Body=gzip.compress(body) if entry["gzip"] else body)
+        print(f"  uploaded s3://{SOURCE}/{entry['key']}")
     client("firehose", endpoint).create_delivery_stream(
         DeliveryStreamName=STREAM,
         DeliveryStreamType="DirectPut",

@@ -7,7 +7,7 @@
 //! bounded by the buffers and the sink channel, whatever the object's size.
 //! Errors are classified here, once, near their cause.
 
-use std::io::{self, BufRead};
+use std::io::{self, BufRead, Read};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
@@ -27,6 +27,9 @@ use crate::sink::MAX_BATCH_RECORDS;
 use crate::source::deadline::{is_deadline, DeadlineReader};
 use crate::source::decode::{self, limit_error, Compression, Counters};
 use crate::source::{ObjectStore, SourceError};
+
+/// How much of the decompressed start of an object format sniffing sees.
+const SNIFF_BYTES: usize = 8 * 1024;
 
 /// Hand records to the sink in chunks of about this many bytes.
 const CHUNK_BYTES: usize = 256 * 1024;
@@ -281,16 +284,27 @@ pub fn read_object<R: io::Read + Send + 'static>(
     counters: &Counters,
     sink: &mut dyn FnMut(&[u8]) -> Result<(), Stop>,
 ) -> Result<ReadOutcome, FormatError> {
-    let (compression, mut reader) = decode::open(
+    let (compression, reader) = decode::open(
         body,
         limits.max_object_bytes,
         limits.max_decompressed_bytes,
         counters,
     )?;
-    let format = match format_override.or_else(|| detect::from_key(&ctx.key)) {
-        Some(f) => f,
-        None => detect::sniff(reader.fill_buf()?),
-    };
+    let (format, mut reader): (Format, Box<dyn BufRead + Send>) =
+        match format_override.or_else(|| detect::from_key(&ctx.key)) {
+            Some(f) => (f, reader),
+            None => {
+                // Read the first bytes however the stream splits them, sniff,
+                // and put them back in front.
+                let mut prefix = Vec::with_capacity(SNIFF_BYTES);
+                let mut reader = reader;
+                (&mut reader)
+                    .take(SNIFF_BYTES as u64)
+                    .read_to_end(&mut prefix)?;
+                let format = detect::sniff(&prefix);
+                (format, Box::new(io::Cursor::new(prefix).chain(reader)))
+            }
+        };
     let mut writer = RecordWriter::new(ctx);
     let mut record = Vec::with_capacity(4096);
     let mut ordinal = 0u64;

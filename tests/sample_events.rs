@@ -7,11 +7,41 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use common::*;
 
 const BUCKET: &str = "demo-source-logs";
-const OBJECTS: [(&str, &str, bool); 3] = [
-    ("cloudtrail.json", "AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/22/111111111111_CloudTrail_us-east-1_20261122T2055Z_demo.json.gz", true),
-    ("orders.jsonl", "app/orders/2026/11/22/orders log.jsonl", false),
-    ("access.log", "app/web/2026/11/22/access.log", false),
-];
+
+/// `events/objects/manifest.json`: (file, key, gzip, format).
+fn manifest() -> Vec<(String, String, bool, String)> {
+    let path = format!(
+        "{}/events/objects/manifest.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let entries: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    entries
+        .iter()
+        .map(|e| {
+            (
+                e["file"].as_str().unwrap().to_string(),
+                e["key"].as_str().unwrap().to_string(),
+                e["gzip"].as_bool().unwrap(),
+                e["format"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn upload_samples(stack: &Stack) {
+    stack.bucket(BUCKET).await;
+    for (file, key, compress, _) in manifest() {
+        let body = std::fs::read(format!(
+            "{}/events/objects/{file}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        stack
+            .put(BUCKET, &key, if compress { gzip(&body) } else { body })
+            .await;
+    }
+}
 
 fn load(name: &str) -> SqsEvent {
     let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -23,17 +53,7 @@ fn load(name: &str) -> SqsEvent {
 async fn every_sample_event_gives_its_documented_response() {
     let moto = Moto::start();
     let stack = Stack::new(&moto.sdk_config().await);
-    stack.bucket(BUCKET).await;
-    for (file, key, compress) in OBJECTS {
-        let body = std::fs::read(format!(
-            "{}/events/objects/{file}",
-            env!("CARGO_MANIFEST_DIR")
-        ))
-        .unwrap();
-        stack
-            .put(BUCKET, key, if compress { gzip(&body) } else { body })
-            .await;
-    }
+    upload_samples(&stack).await;
     stack.delivery_stream("logs", "dest").await;
     let fwd = forwarder(
         &stack.sdk,
@@ -82,4 +102,45 @@ async fn every_sample_event_gives_its_documented_response() {
         .collect();
     failed.sort();
     assert_eq!(failed, ids[5..].to_vec());
+}
+
+#[tokio::test]
+async fn every_format_sample_is_detected_and_parsed_without_errors() {
+    let moto = Moto::start();
+    let stack = Stack::new(&moto.sdk_config().await);
+    upload_samples(&stack).await;
+    stack.delivery_stream("logs", "dest").await;
+    let fwd = forwarder(&stack.sdk, config(&[("DELIVERY_STREAM_NAME", "logs")]));
+
+    let out = fwd.handle(load("sqs-formats.json"), far_deadline()).await;
+    assert!(
+        out.response.batch_item_failures.is_empty(),
+        "{:?}",
+        out.failures
+    );
+    assert_eq!(out.report.error_records, 0);
+    let records = stack.delivered("dest").await;
+    for (file, key, _, format) in manifest() {
+        let mine: Vec<_> = records
+            .iter()
+            .filter(|r| field(r, "aws.s3.key") == key.as_str())
+            .collect();
+        assert!(!mine.is_empty(), "{file}: no records");
+        let dataset = field(mine[0], "event.dataset")
+            .as_str()
+            .unwrap()
+            .to_string();
+        let want = match format.as_str() {
+            "json" | "text" => format.clone(),
+            "route53resolver" => "aws.route53_resolver".into(),
+            "networkfirewall" => "aws.firewall".into(),
+            "cloudwatch" => "aws.cloudwatch_logs".into(),
+            other => format!("aws.{other}"),
+        };
+        assert_eq!(dataset, want, "{file} read as {dataset}");
+        assert!(
+            mine.iter().all(|r| field(r, "error.message").is_null()),
+            "{file}"
+        );
+    }
 }

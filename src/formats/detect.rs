@@ -106,7 +106,12 @@ pub fn sniff(prefix: &[u8]) -> Format {
         // A complete first line that is not JSON: a text log that happens to
         // start with a brace.
         let complete = first_line.len() < p.len();
-        if complete && serde_json::from_slice::<serde::de::IgnoredAny>(first_line).is_err() {
+        // (Only the first value: CloudWatch Logs via Firehose concatenates
+        // objects without a separator.)
+        let first_value = serde_json::Deserializer::from_slice(first_line)
+            .into_iter::<serde::de::IgnoredAny>()
+            .next();
+        if complete && !matches!(first_value, Some(Ok(_))) {
             return Format::Text;
         }
         return sniff_json(first_line);
@@ -261,6 +266,7 @@ mod tests {
             (b"", Format::Text),
             (b"[1,2]", Format::Text),
             (b"{not json} but a text log\nsecond line\n", Format::Text),
+            (b"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}\n", Format::CloudWatchLogs),
             (b"{\"cut\": \"a first line longer than the prefix", Format::JsonLines),
             (b"\x00\x01binary", Format::Text),
             (b"Nov 22 20:55:04 host sshd[1]: Accepted publickey", Format::Text),
