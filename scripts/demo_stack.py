@@ -52,11 +52,14 @@ def show(endpoint):
     for r in records:
         by_dataset.setdefault(r["event"]["dataset"], []).append(r)
     for dataset, recs in sorted(by_dataset.items()):
-        print(f"\n== {dataset}: {len(recs)} record(s); the first one in full ==")
-        print(json.dumps(recs[0], indent=2))
-        for r in recs[1:]:
-            summary = r.get("event", {}).get("action") or r.get("message") or ""
-            print(f"   ... {r['@timestamp']}  {r['event']['id']}  {summary}")
+        first = dict(recs[0])
+        first.get("event", {}).pop("original", None)
+        line = json.dumps(first, separators=(",", ":"))
+        print(f"\n== {dataset}: {len(recs)} record(s); the first without event.original:")
+        print("   " + (line if len(line) <= 600 else line[:600] + " ..."))
+    if "aws.cloudtrail" in by_dataset:
+        print("\n== one record in full (aws.cloudtrail):")
+        print(json.dumps(by_dataset["aws.cloudtrail"][0], indent=2))
     ids = {r["event"]["id"] for r in records}
     objects = {r["aws"]["s3"]["key"] for r in records}
     print(f"\n{len(records)} record(s) in s3://{DEST}: {len(ids)} distinct event.id from {len(objects)} object(s)"
