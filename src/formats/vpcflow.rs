@@ -17,7 +17,7 @@
 //! Mapping (as Elastic's `aws.vpcflow` integration): `source.*`,
 //! `destination.*`, `network.*` (transport from the IANA number),
 //! `event.action/outcome/type/reason`, `event.start`/`event.end`, `@timestamp`
-//! from `end` (Elastic's choice), `cloud.*`, `orchestrator.*` and
+//! from `start` (the flow's own start; Elastic uses `end`), `cloud.*`, `orchestrator.*` and
 //! `service.name` for ECS, the rest typed under `aws.vpcflow.*`. `-` means
 //! absent. A line whose field count does not match its layout, or with a
 //! non-numeric number, becomes an error event with the line as original.
@@ -605,12 +605,15 @@ pub fn parse(
         }
         let mut ev = ParsedEvent::new(DATASET, text);
         ev.offset = Some(line.offset);
-        if times.0 {
-            fields.str("event.start", start_buf.text.as_str());
-        }
+        // @timestamp is when the flow started (the choice; Elastic
+        // uses the end: both are in event.start / event.end).
         if times.1 {
             fields.str("event.end", end_buf.text.as_str());
             ev.timestamp = Some(Cow::Borrowed(end_buf.text.as_str()));
+        }
+        if times.0 {
+            fields.str("event.start", start_buf.text.as_str());
+            ev.timestamp = Some(Cow::Borrowed(start_buf.text.as_str()));
         }
         ev.fields = fields;
         ev.error = error;
@@ -947,7 +950,7 @@ mod tests {
                 assert_eq!(ev.s("event.action"), action, "{at}");
                 assert_eq!(ev.s("aws.vpcflow.action"), action, "{at}");
                 assert_eq!(ev.s("event.outcome"), outcome, "{at}");
-                assert_eq!(ev.ts.as_deref(), Some(timestamp), "{at}");
+                assert_eq!(ev.ts.as_deref(), Some(start), "{at}");
                 assert_eq!(ev.s("event.end"), Some(timestamp), "{at}");
                 assert_eq!(ev.s("event.start"), Some(start), "{at}");
                 assert_eq!(ev.s("cloud.account.id"), Some(account), "{at}");
@@ -1126,7 +1129,7 @@ mod tests {
         assert_eq!(ev.s("aws.vpcflow.pkt_dst_service"), Some("S3"));
         assert_eq!(ev.s("source.ip"), Some("10.0.0.1"));
         assert_eq!(ev.n("destination.port"), Some(51000));
-        assert_eq!(ev.ts.as_deref(), Some("2023-11-14T22:14:20.000Z"));
+        assert_eq!(ev.ts.as_deref(), Some("2023-11-14T22:13:20.000Z"));
     }
 
     #[test]
@@ -1146,7 +1149,7 @@ mod tests {
         assert_eq!(ev.n("aws.vpcflow.tcp_flags"), Some(2));
         assert_eq!(ev.j("aws.vpcflow.tcp_flags_array"), Some("[\"syn\"]"));
         assert_eq!(ev.s("event.action"), Some("ACCEPT"));
-        assert_eq!(ev.ts.as_deref(), Some("2019-08-26T19:48:53.000Z"));
+        assert_eq!(ev.ts.as_deref(), Some("2019-08-26T19:47:55.000Z"));
         assert_eq!(evs[1].s("aws.vpcflow.log_status"), Some("SKIPDATA"));
         assert_eq!(
             evs[0].offset,
@@ -1197,7 +1200,7 @@ mod tests {
     fn millisecond_times_are_recognised() {
         let (evs, _) = run(b"2 1 eni-1 - - - - - - - 1600000000123 1600000060999 - NODATA\n");
         assert_eq!(evs[0].s("event.start"), Some("2020-09-13T12:26:40.123Z"));
-        assert_eq!(evs[0].ts.as_deref(), Some("2020-09-13T12:27:40.999Z"));
+        assert_eq!(evs[0].ts.as_deref(), Some("2020-09-13T12:26:40.123Z"));
     }
 
     #[test]
@@ -1334,7 +1337,7 @@ mod tests {
         )
         .unwrap();
         let r = &records[0];
-        assert_eq!(r["@timestamp"], "2021-12-20T11:38:17.000Z");
+        assert_eq!(r["@timestamp"], r["event"]["start"]);
         assert_eq!(r["cloud"]["provider"], "aws");
         assert_eq!(r["source"]["port"], 50041);
         assert_eq!(r["event"]["category"][0], "network");
