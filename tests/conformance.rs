@@ -82,8 +82,9 @@ fn get<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
 }
 
 /// Values are equal if they say the same: numbers vs numeric strings,
-/// timestamps as instants, one-element arrays vs scalars, case-insensitive
-/// for enumerations.
+/// timestamps as instants at millisecond precision (AWS writes microseconds,
+/// which we keep and Elastic cuts to milliseconds), one-element arrays vs
+/// scalars, case-insensitive for enumerations.
 fn same(ours: &Value, theirs: &Value) -> bool {
     if ours == theirs {
         return true;
@@ -105,7 +106,7 @@ fn same(ours: &Value, theirs: &Value) -> bool {
 fn instant(s: &str) -> Option<i128> {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
         .ok()
-        .map(|t| t.unix_timestamp_nanos())
+        .map(|t| t.unix_timestamp_nanos() / 1_000_000)
 }
 
 fn parse_ours(format: Format, input: &[u8]) -> Vec<Value> {
