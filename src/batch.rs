@@ -142,16 +142,6 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
                         info!(message_id = %state.id, "s3:TestEvent acknowledged");
                     }
                     for obj in env.objects {
-                        if !self.config.bucket_allowed(&obj.bucket) {
-                            report.objects_refused += 1;
-                            let e = ObjectError::Refused {
-                                bucket: obj.bucket,
-                                key: obj.key,
-                            };
-                            warn!(message_id = %state.id, disposition = "refused", error = %e, "object refused");
-                            state.fail(Disposition::Refused, e.to_string());
-                            continue;
-                        }
                         work.push((idx, obj));
                     }
                 }
@@ -163,7 +153,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             }
             states.push(state);
         }
-        report.objects = work.len() + report.objects_refused;
+        report.objects = work.len();
 
         let cancel = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel::<Chunk>(SINK_CHANNEL_CHUNKS);
@@ -200,7 +190,11 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
                 }
                 Err(e) => {
                     let d = e.disposition();
-                    if d == Disposition::Skip {
+                    if d == Disposition::Refused {
+                        report.objects_refused += 1;
+                        warn!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, disposition = d.as_str(), error = %e, "object refused");
+                        state.fail(d, e.to_string());
+                    } else if d == Disposition::Skip {
                         report.objects_not_found += 1;
                         warn!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, disposition = d.as_str(), error = %e, "object skipped");
                     } else {

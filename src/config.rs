@@ -40,6 +40,15 @@ pub struct SourceRule {
     pub prefix: String,
     /// Format of these objects, instead of detecting it.
     pub format: Option<Format>,
+    /// Role to read these objects with, instead of `ROLE_ARN`.
+    pub role: Option<RoleConfig>,
+    /// Account that owns the bucket: checked against `ALLOWED_ACCOUNTS` and
+    /// sent as `ExpectedBucketOwner`, so S3 refuses a bucket of anyone else.
+    pub account: Option<String>,
+    /// Region of the bucket, when it differs from the function's.
+    pub region: Option<String>,
+    /// S3 access point (ARN or alias) to read through instead of the bucket.
+    pub access_point: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -50,6 +59,28 @@ struct SourceEntry {
     prefix: String,
     #[serde(default)]
     format: Option<String>,
+    #[serde(default)]
+    role_arn: Option<String>,
+    #[serde(default)]
+    external_id: Option<String>,
+    #[serde(default)]
+    session_name: Option<String>,
+    #[serde(default)]
+    account: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    access_point: Option<String>,
+}
+
+/// How to read one object: the credentials, region, owner check and access
+/// point that apply to it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReadTarget {
+    pub role: Option<RoleConfig>,
+    pub region: Option<String>,
+    pub expected_owner: Option<String>,
+    pub access_point: Option<String>,
 }
 
 /// Size limits applied to every object.
@@ -82,6 +113,8 @@ pub struct Config {
     pub role: Option<RoleConfig>,
     /// Buckets we may read from; empty means any bucket (`ALLOWED_BUCKETS`).
     pub allowed_buckets: Vec<String>,
+    /// Accounts whose buckets we may read from; empty means any (`ALLOWED_ACCOUNTS`).
+    pub allowed_accounts: Vec<String>,
     /// Forces one format for every object instead of detecting it (`FORMAT`).
     pub format_override: Option<Format>,
     /// Per-source settings; the longest matching prefix wins (`SOURCES`, `SOURCES_FILE`).
@@ -156,6 +189,23 @@ impl Config {
             })
             .unwrap_or_default();
 
+        let allowed_accounts: Vec<String> = get("ALLOWED_ACCOUNTS")
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(bad) = allowed_accounts.iter().find(|a| !is_account_id(a)) {
+            return Err(invalid(
+                "ALLOWED_ACCOUNTS",
+                bad,
+                "account ids are 12 digits",
+            ));
+        }
+
         let format_override = match get("FORMAT") {
             Some(v) => Some(v.parse::<Format>().map_err(|_| ConfigError::Invalid {
                 var: "FORMAT",
@@ -168,6 +218,12 @@ impl Config {
             None => None,
         };
 
+        let default_session = role
+            .as_ref()
+            .map(|r| r.session_name.clone())
+            .or_else(|| get("ROLE_SESSION_NAME"))
+            .or_else(|| get("AWS_LAMBDA_FUNCTION_NAME"))
+            .unwrap_or_else(|| "s3-log-forwarder".to_string());
         let sources = match (get("SOURCES"), get("SOURCES_FILE")) {
             (Some(_), Some(_)) => {
                 return Err(invalid(
@@ -176,11 +232,11 @@ impl Config {
                     "set SOURCES or SOURCES_FILE, not both",
                 ))
             }
-            (Some(inline), None) => parse_sources("SOURCES", &inline)?,
+            (Some(inline), None) => parse_sources("SOURCES", &inline, &default_session)?,
             (None, Some(path)) => {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| invalid("SOURCES_FILE", &path, &format!("cannot read it: {e}")))?;
-                parse_sources("SOURCES_FILE", &text)?
+                parse_sources("SOURCES_FILE", &text, &default_session)?
             }
             (None, None) => Vec::new(),
         };
@@ -210,6 +266,7 @@ impl Config {
             delivery_stream_name,
             role,
             allowed_buckets,
+            allowed_accounts,
             format_override,
             sources,
             include_original: parse_bool(&get, "INCLUDE_EVENT_ORIGINAL", true)?,
@@ -231,19 +288,79 @@ impl Config {
             .or(self.format_override)
     }
 
+    /// The most specific source rule for an object, if any.
+    pub fn source_for(&self, bucket: &str, key: &str) -> Option<&SourceRule> {
+        self.sources
+            .iter()
+            .filter(|r| r.bucket == bucket && key.starts_with(&r.prefix))
+            .max_by_key(|r| r.prefix.len())
+    }
+
+    /// How to read an object of `bucket` at `key` whose notification named
+    /// `account` (EventBridge does): the source rule's settings, else the
+    /// global role. `Err` says why the object may not be read at all.
+    pub fn read_target(
+        &self,
+        bucket: &str,
+        key: &str,
+        account: Option<&str>,
+    ) -> Result<ReadTarget, String> {
+        if !self.bucket_allowed(bucket) {
+            return Err("bucket is not in ALLOWED_BUCKETS; refused, not fetched".into());
+        }
+        let rule = self.source_for(bucket, key);
+        let owner = rule
+            .and_then(|r| r.account.clone())
+            .or_else(|| account.map(str::to_string));
+        if let (Some(rule_account), Some(event_account)) =
+            (rule.and_then(|r| r.account.as_deref()), account)
+        {
+            if rule_account != event_account {
+                return Err(format!(
+                    "the notification says the bucket belongs to account {event_account}, SOURCES says {rule_account}; refused, not fetched"
+                ));
+            }
+        }
+        if !self.allowed_accounts.is_empty() {
+            match &owner {
+                Some(a) if self.allowed_accounts.contains(a) => {}
+                Some(a) => {
+                    return Err(format!(
+                        "account {a} is not in ALLOWED_ACCOUNTS; refused, not fetched"
+                    ))
+                }
+                None => {
+                    return Err("the bucket's account is unknown and ALLOWED_ACCOUNTS is set: name the bucket's \"account\" in SOURCES; refused, not fetched".into())
+                }
+            }
+        }
+        Ok(ReadTarget {
+            role: rule
+                .and_then(|r| r.role.clone())
+                .or_else(|| self.role.clone()),
+            region: rule.and_then(|r| r.region.clone()),
+            expected_owner: owner,
+            access_point: rule.and_then(|r| r.access_point.clone()),
+        })
+    }
+
     /// Whether objects of `bucket` may be read.
     pub fn bucket_allowed(&self, bucket: &str) -> bool {
         self.allowed_buckets.is_empty() || self.allowed_buckets.iter().any(|b| b == bucket)
     }
 }
 
-fn parse_sources(var: &'static str, text: &str) -> Result<Vec<SourceRule>, ConfigError> {
+fn parse_sources(
+    var: &'static str,
+    text: &str,
+    default_session: &str,
+) -> Result<Vec<SourceRule>, ConfigError> {
     let entries: Vec<SourceEntry> = serde_json::from_str(text).map_err(|e| {
         invalid(
             var,
             "<json>",
             &format!(
-                "expected a JSON array of {{\"bucket\", \"prefix\", \"format\"}} objects: {e}"
+                "expected a JSON array of {{\"bucket\", \"prefix\", \"format\", \"role_arn\", \"external_id\", \"session_name\", \"account\", \"region\", \"access_point\"}} objects: {e}"
             ),
         )
     })?;
@@ -251,6 +368,8 @@ fn parse_sources(var: &'static str, text: &str) -> Result<Vec<SourceRule>, Confi
         .into_iter()
         .enumerate()
         .map(|(i, e)| {
+            let bad =
+                |what: String| invalid(var, "<json>", &format!("entry {i} ({}): {what}", e.bucket));
             if e.bucket.is_empty() {
                 return Err(invalid(
                     var,
@@ -258,19 +377,55 @@ fn parse_sources(var: &'static str, text: &str) -> Result<Vec<SourceRule>, Confi
                     &format!("entry {i} has an empty bucket"),
                 ));
             }
-            let format = match e.format {
-                Some(f) => Some(f.parse::<Format>().map_err(|err| {
-                    invalid(var, "<json>", &format!("entry {i} ({}): {err}", e.bucket))
-                })?),
+            let format = match &e.format {
+                Some(f) => Some(f.parse::<Format>().map_err(bad)?),
                 None => None,
             };
+            let role = match &e.role_arn {
+                Some(arn) => {
+                    validate_role_arn(arn)
+                        .map_err(|_| bad(format!("role_arn {arn:?} is not a role ARN")))?;
+                    let session_name = e
+                        .session_name
+                        .clone()
+                        .unwrap_or_else(|| default_session.to_string());
+                    validate_session_name(&session_name).map_err(|_| {
+                        bad("session_name is 2-64 characters of [\\w+=,.@-]".into())
+                    })?;
+                    if let Some(id) = &e.external_id {
+                        validate_external_id(id).map_err(|_| {
+                            bad("external_id is 2-1224 characters of [\\w+=,.@:/-]".into())
+                        })?;
+                    }
+                    Some(RoleConfig {
+                        arn: arn.clone(),
+                        external_id: e.external_id.clone(),
+                        session_name,
+                    })
+                }
+                None if e.external_id.is_some() || e.session_name.is_some() => {
+                    return Err(bad("external_id and session_name need role_arn".into()))
+                }
+                None => None,
+            };
+            if let Some(a) = e.account.as_deref().filter(|a| !is_account_id(a)) {
+                return Err(bad(format!("account {a:?} is not 12 digits")));
+            }
             Ok(SourceRule {
                 bucket: e.bucket,
                 prefix: e.prefix,
                 format,
+                role,
+                account: e.account,
+                region: e.region,
+                access_point: e.access_point,
             })
         })
         .collect()
+}
+
+fn is_account_id(a: &str) -> bool {
+    a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn invalid(var: &'static str, value: &str, reason: &str) -> ConfigError {
@@ -528,6 +683,46 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(c.format_for("b", "p/x"), Some(Format::CloudTrail));
+    }
+
+    #[test]
+    fn read_target_applies_sources_and_refuses_unknown_or_foreign_accounts() {
+        let c = cfg(&[
+            ("DELIVERY_STREAM_NAME", "s"),
+            ("ROLE_ARN", "arn:aws:iam::123456789012:role/global"),
+            ("ALLOWED_ACCOUNTS", "111111111111,222222222222"),
+            (
+                "SOURCES",
+                r#"[{"bucket":"a","account":"111111111111","role_arn":"arn:aws:iam::111111111111:role/ra","external_id":"ext-a","region":"eu-west-1","access_point":"ap-alias-s3alias"},
+                    {"bucket":"b","prefix":"x/","account":"222222222222"}]"#,
+            ),
+        ])
+        .unwrap();
+        let t = c.read_target("a", "k", None).unwrap();
+        let role = t.role.unwrap();
+        assert_eq!(role.arn, "arn:aws:iam::111111111111:role/ra");
+        assert_eq!(role.external_id.as_deref(), Some("ext-a"));
+        assert_eq!(role.session_name, "s3-log-forwarder");
+        assert_eq!(t.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(t.expected_owner.as_deref(), Some("111111111111"));
+        assert_eq!(t.access_point.as_deref(), Some("ap-alias-s3alias"));
+        // Falls back to the global role.
+        let t = c.read_target("b", "x/k", None).unwrap();
+        assert_eq!(t.role.unwrap().arn, "arn:aws:iam::123456789012:role/global");
+        // Unknown account with ALLOWED_ACCOUNTS set; a foreign one; a contradiction.
+        assert!(c
+            .read_target("b", "other/k", None)
+            .unwrap_err()
+            .contains("unknown"));
+        assert!(c
+            .read_target("z", "k", Some("333333333333"))
+            .unwrap_err()
+            .contains("ALLOWED_ACCOUNTS"));
+        assert!(c
+            .read_target("a", "k", Some("222222222222"))
+            .unwrap_err()
+            .contains("SOURCES says"));
+        assert!(c.read_target("z", "k", Some("222222222222")).is_ok());
     }
 
     #[test]

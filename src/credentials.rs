@@ -1,7 +1,7 @@
 //! S3 clients per role: the function's own credentials, or a cross-account
 //! role assumed through STS with the external id and session name.
 //!
-//! One client per role, built on first use and kept for the life of the
+//! One client per role and region, built on first use and kept for the life of the
 //! execution environment. Its credentials come from the SDK's
 //! `AssumeRoleProvider` behind a lazy identity cache that refreshes them
 //! [`REFRESH_BEFORE_EXPIRY`] before they expire: STS is called once per role
@@ -22,40 +22,49 @@ use crate::config::RoleConfig;
 /// object read never starts with credentials about to lapse.
 pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
-/// Builds and caches S3 clients, one per role.
+/// A role (or none: own credentials) and a region (or none: the function's).
+type ClientKey = (Option<RoleConfig>, Option<String>);
+
+/// Builds and caches S3 clients, one per role and region.
 pub struct S3Clients {
     base: SdkConfig,
     force_path_style: bool,
-    own: aws_sdk_s3::Client,
-    by_role: Mutex<HashMap<RoleConfig, aws_sdk_s3::Client>>,
+    by_role: Mutex<HashMap<ClientKey, aws_sdk_s3::Client>>,
 }
 
 impl S3Clients {
     /// `force_path_style` is needed for custom endpoints such as a local
     /// server on loopback, where virtual-hosted bucket names cannot resolve.
     pub fn new(base: &SdkConfig, force_path_style: bool) -> Self {
-        let own = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(base)
-                .force_path_style(force_path_style)
-                .build(),
-        );
         S3Clients {
             base: base.clone(),
             force_path_style,
-            own,
             by_role: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The client for `role`, or the function's own when `role` is `None`.
-    pub async fn client(&self, role: Option<&RoleConfig>) -> aws_sdk_s3::Client {
-        let Some(role) = role else {
-            return self.own.clone();
-        };
+    /// The client for `role` (the function's own credentials when `None`) in
+    /// `region` (the function's when `None`).
+    pub async fn client(
+        &self,
+        role: Option<&RoleConfig>,
+        region: Option<&str>,
+    ) -> aws_sdk_s3::Client {
+        let cache_key = (role.cloned(), region.map(str::to_string));
         let mut cache = self.by_role.lock().await;
-        if let Some(client) = cache.get(role) {
+        if let Some(client) = cache.get(&cache_key) {
             return client.clone();
         }
+        let mut builder =
+            aws_sdk_s3::config::Builder::from(&self.base).force_path_style(self.force_path_style);
+        if let Some(r) = region {
+            builder = builder.region(aws_config::Region::new(r.to_string()));
+        }
+        let Some(role) = role else {
+            let client = aws_sdk_s3::Client::from_conf(builder.build());
+            cache.insert(cache_key, client.clone());
+            return client;
+        };
         let mut provider = AssumeRoleProvider::builder(role.arn.clone())
             .session_name(role.session_name.clone())
             .configure(&self.base);
@@ -64,17 +73,16 @@ impl S3Clients {
         }
         let provider = provider.build().await;
         let client = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&self.base)
+            builder
                 .credentials_provider(provider)
                 .identity_cache(
                     IdentityCache::lazy()
                         .buffer_time(REFRESH_BEFORE_EXPIRY)
                         .build(),
                 )
-                .force_path_style(self.force_path_style)
                 .build(),
         );
-        cache.insert(role.clone(), client.clone());
+        cache.insert(cache_key, client.clone());
         client
     }
 }

@@ -30,10 +30,7 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
     let aws = aws_config::load_from_env().await;
     let custom_s3_endpoint =
         aws.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
-    let store = S3Store::new(
-        S3Clients::new(&aws, custom_s3_endpoint),
-        config.role.clone(),
-    );
+    let store = S3Store::new(S3Clients::new(&aws, custom_s3_endpoint));
     let firehose = SdkFirehose::new(&aws, config.delivery_stream_name.clone());
     let forwarder = Forwarder::new(config, store, firehose);
     let forwarder = &forwarder;

@@ -63,8 +63,12 @@ pub struct ObjectOutcome {
 /// Why an object failed. Every variant names the object.
 #[derive(Debug, Error)]
 pub enum ObjectError {
-    #[error("s3://{bucket}/{key}: bucket is not in ALLOWED_BUCKETS; refused, not fetched")]
-    Refused { bucket: String, key: String },
+    #[error("s3://{bucket}/{key}: {reason}")]
+    Refused {
+        bucket: String,
+        key: String,
+        reason: String,
+    },
     #[error(transparent)]
     Source(#[from] SourceError),
     #[error("s3://{bucket}/{key}: {detail}")]
@@ -121,6 +125,15 @@ pub async fn process_object<S: ObjectStore>(
     tx: mpsc::Sender<Chunk>,
     cancel: Arc<AtomicBool>,
 ) -> Result<ObjectOutcome, ObjectError> {
+    // Refused objects are never fetched (confused deputy).
+    let target = settings
+        .config
+        .read_target(&obj.bucket, &obj.key, obj.account.as_deref())
+        .map_err(|reason| ObjectError::Refused {
+            bucket: obj.bucket.clone(),
+            key: obj.key.clone(),
+            reason,
+        })?;
     if let Some(reason) = detect::is_skippable(&obj.key) {
         return Ok(ObjectOutcome {
             skipped: Some(reason),
@@ -142,7 +155,7 @@ pub async fn process_object<S: ObjectStore>(
         return Err(too_big(size));
     }
 
-    let opened = tokio::time::timeout_at(settings.deadline, store.open(obj))
+    let opened = tokio::time::timeout_at(settings.deadline, store.open(obj, &target))
         .await
         .map_err(|_| ObjectError::Deadline {
             bucket: obj.bucket.clone(),

@@ -13,6 +13,8 @@ use common::*;
 
 const EXTERNAL_ID: &str = "ext-7f3a9c";
 const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/log-reader";
+const ROLE_B_ARN: &str = "arn:aws:iam::123456789012:role/log-reader-b";
+const EXTERNAL_ID_B: &str = "ext-b-41d2";
 
 struct Fixture {
     moto: Moto,
@@ -61,7 +63,7 @@ async fn fixture() -> Fixture {
         .user_name("forwarder")
         .policy_name("forwarder")
         .policy_document(policy(serde_json::json!([
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE_ARN},
+            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": [ROLE_ARN, ROLE_B_ARN]},
             // moto checks Firehose actions against the resource "*" only (it has
             // resource-level checks for S3, STS, SQS and IAM), so the stream ARN
             // cannot be named here; the action is still the only one allowed.
@@ -95,6 +97,28 @@ async fn fixture() -> Fixture {
         .policy_name("read-logs")
         .policy_document(policy(serde_json::json!([
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::src-logs/*"}
+        ])))
+        .send()
+        .await
+        .unwrap();
+
+    // A second source: its own role, external id and bucket.
+    iam.create_role()
+        .role_name("log-reader-b")
+        .assume_role_policy_document(policy(serde_json::json!([{
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::123456789012:user/forwarder"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID_B}}
+        }])))
+        .send()
+        .await
+        .unwrap();
+    iam.put_role_policy()
+        .role_name("log-reader-b")
+        .policy_name("read-logs")
+        .policy_document(policy(serde_json::json!([
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other-logs/*"}
         ])))
         .send()
         .await
@@ -311,4 +335,101 @@ async fn credentials_and_the_external_id_never_reach_the_logs() {
     for secret in &secrets {
         assert!(!text.contains(secret.as_str()), "a secret reached the logs");
     }
+}
+
+fn sources_config(sources: serde_json::Value) -> s3_log_forwarder::Config {
+    config(&[
+        ("DELIVERY_STREAM_NAME", "logs"),
+        ("ROLE_SESSION_NAME", "s3-log-forwarder-test"),
+        ("SOURCES", &sources.to_string()),
+    ])
+}
+
+#[tokio::test]
+async fn each_source_is_read_with_its_own_role_and_only_its_own() {
+    let f = fixture().await;
+    let both = || {
+        sqs_event(&[
+            s3_notification(&[("src-logs", "app/a.log")]),
+            s3_notification(&[("other-logs", "app/b.log")]),
+        ])
+    };
+    let right = sources_config(serde_json::json!([
+        {"bucket": "src-logs", "role_arn": ROLE_ARN, "external_id": EXTERNAL_ID},
+        {"bucket": "other-logs", "role_arn": ROLE_B_ARN, "external_id": EXTERNAL_ID_B},
+    ]));
+    let out = forwarder(&f.forwarder_sdk, right)
+        .handle(both(), far_deadline())
+        .await;
+    assert!(failed_ids(&out).is_empty(), "{:?}", out.failures);
+    assert_eq!(f.admin.delivered("dest").await.len(), 2);
+
+    // Source B's role may not read source A's bucket: a mapping that points
+    // A's bucket at B's role is denied by S3 (the roles' policies are real).
+    let swapped = sources_config(serde_json::json!([
+        {"bucket": "src-logs", "role_arn": ROLE_B_ARN, "external_id": EXTERNAL_ID_B},
+        {"bucket": "other-logs", "role_arn": ROLE_B_ARN, "external_id": EXTERNAL_ID_B},
+    ]));
+    let out = forwarder(&f.forwarder_sdk, swapped)
+        .handle(both(), far_deadline())
+        .await;
+    assert_eq!(failed_ids(&out), vec!["msg-0"]);
+    assert!(
+        out.failures[0].as_deref().unwrap().contains("AccessDenied"),
+        "{:?}",
+        out.failures
+    );
+    assert!(
+        out.failures[0].as_deref().unwrap().contains(ROLE_B_ARN),
+        "{:?}",
+        out.failures
+    );
+
+    let state = f.moto.state();
+    let sessions: Vec<(String, String)> = state["sts"]["AssumedRole"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["role_arn"].as_str().unwrap().to_string(),
+                r["external_id"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(sessions.contains(&(ROLE_ARN.to_string(), EXTERNAL_ID.to_string())));
+    assert!(sessions.contains(&(ROLE_B_ARN.to_string(), EXTERNAL_ID_B.to_string())));
+}
+
+#[tokio::test]
+async fn accounts_outside_allowed_accounts_are_refused_unread() {
+    let f = fixture().await;
+    let cfg = config(&[
+        ("DELIVERY_STREAM_NAME", "logs"),
+        ("ALLOWED_ACCOUNTS", "123456789012"),
+        ("SOURCES", &serde_json::json!([
+            {"bucket": "src-logs", "account": "123456789012", "role_arn": ROLE_ARN, "external_id": EXTERNAL_ID},
+            {"bucket": "other-logs", "account": "210987654321", "role_arn": ROLE_B_ARN, "external_id": EXTERNAL_ID_B},
+        ]).to_string()),
+    ]);
+    let out = forwarder(&f.forwarder_sdk, cfg)
+        .handle(
+            sqs_event(&[
+                s3_notification(&[("src-logs", "app/a.log")]),
+                s3_notification(&[("other-logs", "app/b.log")]),
+            ]),
+            far_deadline(),
+        )
+        .await;
+    assert_eq!(failed_ids(&out), vec!["msg-1"]);
+    assert!(
+        out.failures[1]
+            .as_deref()
+            .unwrap()
+            .contains("ALLOWED_ACCOUNTS"),
+        "{:?}",
+        out.failures
+    );
+    assert_eq!(out.report.objects_refused, 1);
+    assert_eq!(f.admin.delivered("dest").await.len(), 1);
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use common::{config, failed_ids, s3_notification, sqs_event};
+use s3_log_forwarder::config::ReadTarget;
 use s3_log_forwarder::envelope::ObjectRef;
 use s3_log_forwarder::sink::{Firehose, PutError};
 use s3_log_forwarder::source::{ObjectStore, OpenedObject, SourceError};
@@ -23,7 +24,11 @@ use tokio::time::Instant;
 struct Store(HashMap<String, Result<Vec<u8>, ()>>);
 
 impl ObjectStore for Store {
-    async fn open(&self, obj: &ObjectRef) -> Result<OpenedObject, SourceError> {
+    async fn open(
+        &self,
+        obj: &ObjectRef,
+        _target: &ReadTarget,
+    ) -> Result<OpenedObject, SourceError> {
         let body: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match self.0.get(&obj.key) {
             Some(Ok(bytes)) => Box::new(std::io::Cursor::new(bytes.clone())),
             Some(Err(())) => {

@@ -14,6 +14,7 @@ use std::future::Future;
 use thiserror::Error;
 use tokio::io::AsyncRead;
 
+use crate::config::ReadTarget;
 use crate::envelope::ObjectRef;
 use crate::error::Disposition;
 
@@ -58,10 +59,12 @@ impl SourceError {
     }
 }
 
-/// The seam to the object store: "give me a byte stream for this object".
+/// The seam to the object store: "give me a byte stream for this object,
+/// read as `target` says (credentials, region, owner check, access point)".
 pub trait ObjectStore: Send + Sync + 'static {
     fn open(
         &self,
         obj: &ObjectRef,
+        target: &ReadTarget,
     ) -> impl Future<Output = Result<OpenedObject, SourceError>> + Send;
 }

@@ -6,33 +6,39 @@ use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 
 use super::{ObjectStore, OpenedObject, SourceError};
-use crate::config::RoleConfig;
+use crate::config::{ReadTarget, RoleConfig};
 use crate::credentials::{describe, S3Clients};
 use crate::envelope::ObjectRef;
 
-/// Reads objects from S3, assuming `role` when one is configured.
+/// Reads objects from S3 with the credentials of each object's source.
 pub struct S3Store {
     clients: S3Clients,
-    role: Option<RoleConfig>,
 }
 
 impl S3Store {
-    pub fn new(clients: S3Clients, role: Option<RoleConfig>) -> Self {
-        S3Store { clients, role }
+    pub fn new(clients: S3Clients) -> Self {
+        S3Store { clients }
     }
 }
 
 impl ObjectStore for S3Store {
-    async fn open(&self, obj: &ObjectRef) -> Result<OpenedObject, SourceError> {
-        let client = self.clients.client(self.role.as_ref()).await;
+    async fn open(
+        &self,
+        obj: &ObjectRef,
+        target: &ReadTarget,
+    ) -> Result<OpenedObject, SourceError> {
+        let role = target.role.as_ref();
+        let client = self.clients.client(role, target.region.as_deref()).await;
         let resp = client
             .get_object()
-            .bucket(&obj.bucket)
+            // An access point ARN or alias goes where the bucket name goes.
+            .bucket(target.access_point.as_deref().unwrap_or(&obj.bucket))
             .key(&obj.key)
             .set_version_id(obj.version_id.clone())
+            .set_expected_bucket_owner(target.expected_owner.clone())
             .send()
             .await
-            .map_err(|e| classify(obj, self.role.as_ref(), e))?;
+            .map_err(|e| classify(obj, role, e))?;
         Ok(OpenedObject {
             etag: resp.e_tag().map(|t| t.trim_matches('"').to_string()),
             version_id: resp.version_id().map(str::to_string),
