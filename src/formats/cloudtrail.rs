@@ -477,9 +477,14 @@ fn map_event<'a>(raw: &'a str, e: &'a Event<'a>) -> ParsedEvent<'a> {
     f.str("event.kind", "event");
     f.opt_str("event.action", e.event_name.as_deref());
     f.opt_str("event.provider", e.event_source.as_deref());
+    // Failed console sign-ins carry no errorCode, only
+    // responseElements.ConsoleLogin = "Failure".
+    let console_failure = e
+        .response_elements
+        .is_some_and(|r| r.get().contains("\"ConsoleLogin\":\"Failure\""));
     f.str(
         "event.outcome",
-        if e.error_code.is_some() {
+        if e.error_code.is_some() || console_failure {
             "failure"
         } else {
             "success"
@@ -581,6 +586,14 @@ mod tests {
     // log file examples"): an IAM user's API call, an assumed role's failed
     // call, and a service event.
     const SAMPLE: &str = include_str!("../../events/objects/cloudtrail.json");
+
+    #[test]
+    fn a_failed_console_login_is_a_failure_without_an_error_code() {
+        let input = br#"{"Records":[{"eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Failure"},"errorMessage":"Failed authentication"},{"eventName":"ConsoleLogin","responseElements":{"ConsoleLogin":"Success"}}]}"#;
+        let (evs, _) = run(Format::CloudTrail, input, 1 << 20).unwrap();
+        assert_eq!(evs[0].field("event.outcome"), Some("failure"));
+        assert_eq!(evs[1].field("event.outcome"), Some("success"));
+    }
 
     #[test]
     fn records_become_mapped_events() {
