@@ -36,7 +36,7 @@ A summary goes to stderr.
   --no-original   leave out event.original
 
 Limits come from the same variables as the function (MAX_OBJECT_BYTES,
-MAX_DECOMPRESSED_BYTES, MAX_LINE_BYTES).
+MAX_DECOMPRESSED_BYTES, MAX_LINE_BYTES, MAX_EVENTS_PER_OBJECT).
 
 Without arguments the binary runs as the AWS Lambda function.";
 
@@ -217,5 +217,6 @@ fn limits_from_env() -> Result<Limits> {
         max_object_bytes: num("MAX_OBJECT_BYTES", d.max_object_bytes)?,
         max_decompressed_bytes: num("MAX_DECOMPRESSED_BYTES", d.max_decompressed_bytes)?,
         max_line_bytes: num("MAX_LINE_BYTES", d.max_line_bytes as u64)? as usize,
+        max_events_per_object: num("MAX_EVENTS_PER_OBJECT", d.max_events_per_object)?,
     })
 }

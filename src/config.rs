@@ -92,6 +92,8 @@ pub struct Limits {
     pub max_decompressed_bytes: u64,
     /// Longest line (or single event) of a line-based format.
     pub max_line_bytes: usize,
+    /// Most events one object may hold.
+    pub max_events_per_object: u64,
 }
 
 impl Default for Limits {
@@ -100,6 +102,7 @@ impl Default for Limits {
             max_object_bytes: 5 * 1024 * 1024 * 1024,
             max_decompressed_bytes: 50 * 1024 * 1024 * 1024,
             max_line_bytes: 8 * 1024 * 1024,
+            max_events_per_object: 100_000_000,
         }
     }
 }
@@ -251,6 +254,11 @@ impl Config {
             )?,
             max_line_bytes: parse_num(&get, "MAX_LINE_BYTES", defaults.max_line_bytes as u64)?
                 as usize,
+            max_events_per_object: parse_num(
+                &get,
+                "MAX_EVENTS_PER_OBJECT",
+                defaults.max_events_per_object,
+            )?,
         };
 
         let max_concurrency = parse_num(&get, "MAX_CONCURRENCY", 8)? as usize;

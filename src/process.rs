@@ -325,13 +325,28 @@ pub fn read_object<R: io::Read + Send + 'static>(
     let format_limits = formats::Limits {
         max_line_bytes: limits.max_line_bytes,
     };
-    let stats = formats::parse(format, &mut reader, &format_limits, &mut |ev| {
+    let mut too_many = false;
+    let parsed = formats::parse(format, &mut reader, &format_limits, &mut |ev| {
+        if ordinal >= limits.max_events_per_object {
+            too_many = true;
+            return Err(Stop);
+        }
         if writer.write(ordinal, &ev, &mut record) {
             truncated += 1;
         }
         ordinal += 1;
         sink(&record)
-    })?;
+    });
+    let stats = match parsed {
+        Err(FormatError::Stopped) if too_many => {
+            return Err(FormatError::Io(io::Error::other(decode::LimitExceeded {
+                what: "event count",
+                limit: limits.max_events_per_object,
+                variable: "MAX_EVENTS_PER_OBJECT",
+            })))
+        }
+        other => other?,
+    };
     Ok(ReadOutcome {
         format,
         compression,

@@ -450,3 +450,44 @@ async fn notifications_produced_by_s3_itself_are_understood() {
     assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| field(r, "aws.s3.key") == key));
 }
+
+#[tokio::test]
+async fn limits_fail_the_object_with_the_variable_named() {
+    let moto = Moto::start();
+    let (stack, _) = setup(&moto).await;
+    let ten: String = (0..10).map(|i| format!("line {i}\n")).collect();
+    stack.put("src-logs", "ten.log", ten.as_str()).await;
+    stack
+        .put("src-logs", "bomb.log.gz", gzip(&vec![b'a'; 2_000_000]))
+        .await;
+    stack.put("src-logs", "ok.log", "fine\n").await;
+    let cfg = config(&[
+        ("DELIVERY_STREAM_NAME", "logs"),
+        ("MAX_EVENTS_PER_OBJECT", "5"),
+        ("MAX_DECOMPRESSED_BYTES", "100000"),
+        ("MAX_LINE_BYTES", "3000000"),
+    ]);
+    let fwd = forwarder(&stack.sdk, cfg);
+    let out = fwd
+        .handle(
+            sqs_event(&[
+                s3_notification(&[("src-logs", "ten.log")]),
+                s3_notification(&[("src-logs", "bomb.log.gz")]),
+                s3_notification(&[("src-logs", "ok.log")]),
+            ]),
+            far_deadline(),
+        )
+        .await;
+    assert_eq!(failed_ids(&out), vec!["msg-0", "msg-1"]);
+    let why = |i: usize| out.failures[i].clone().unwrap_or_default();
+    assert!(
+        why(0).contains("MAX_EVENTS_PER_OBJECT") && why(0).contains("s3://src-logs/ten.log"),
+        "{}",
+        why(0)
+    );
+    assert!(
+        why(1).contains("MAX_DECOMPRESSED_BYTES") && why(1).contains("bomb.log.gz"),
+        "{}",
+        why(1)
+    );
+}

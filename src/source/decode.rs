@@ -59,7 +59,7 @@ impl Compression {
 /// A limit was exceeded. Carried inside an `io::Error` so that it survives
 /// the reader chain, and found again with [`limit_error`].
 #[derive(Debug, thiserror::Error)]
-#[error("{what} exceeds the limit of {limit} bytes ({variable})")]
+#[error("{what} exceeds the limit of {limit} ({variable})")]
 pub struct LimitExceeded {
     pub what: &'static str,
     pub limit: u64,
