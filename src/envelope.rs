@@ -33,6 +33,9 @@ pub struct ObjectRef {
     pub region: Option<String>,
     /// Account that owns the bucket, when the notification says (EventBridge).
     pub account: Option<String>,
+    /// Events already delivered by earlier invocations (a continuation):
+    /// parsed again for their ids, not sent again.
+    pub skip_events: u64,
 }
 
 /// What a message body decodes to.
@@ -81,6 +84,43 @@ struct Probe<'a> {
     account: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     region: Option<Cow<'a, str>>,
+    #[serde(rename = "s3LogForwarderContinuation", default)]
+    continuation: Option<Continuation>,
+}
+
+/// The message this function sends itself when an object could not be
+/// finished before the deadline: where to go on. Keys are not encoded.
+#[derive(serde::Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct Continuation {
+    pub bucket: String,
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    pub skip_events: u64,
+}
+
+/// The body of a continuation message for `obj`, to go on after `skip_events`.
+pub fn continuation_body(obj: &ObjectRef, skip_events: u64) -> String {
+    let c = Continuation {
+        bucket: obj.bucket.clone(),
+        key: obj.key.clone(),
+        version_id: obj.version_id.clone(),
+        etag: obj.etag.clone(),
+        size: obj.size,
+        region: obj.region.clone(),
+        account: obj.account.clone(),
+        skip_events,
+    };
+    serde_json::json!({ "s3LogForwarderContinuation": c }).to_string()
 }
 
 #[derive(Deserialize)]
@@ -138,8 +178,18 @@ pub fn decode(body: &str) -> Result<Envelope, EnvelopeError> {
 
 fn decode_at(body: &str, depth: usize) -> Result<Envelope, EnvelopeError> {
     let probe: Probe<'_> = serde_json::from_str(body).map_err(|e| {
-        if e.is_data() {
-            EnvelopeError::UnknownShape(format!("a known field has the wrong type ({e})"))
+        if !body.trim_start().starts_with('{') {
+            // serde reads an array as a struct too; say what the body is.
+            match serde_json::from_str::<serde::de::IgnoredAny>(body) {
+                Ok(_) => EnvelopeError::UnknownShape("the body is JSON but not an object".into()),
+                Err(e) => EnvelopeError::NotJson(e.to_string()),
+            }
+        } else if e.is_data() {
+            EnvelopeError::UnknownShape(format!(
+                "a known field has the wrong type: {}",
+                e.to_string()
+                    .replace("struct Probe", "an S3, SNS or EventBridge message")
+            ))
         } else {
             EnvelopeError::NotJson(e.to_string())
         }
@@ -147,6 +197,22 @@ fn decode_at(body: &str, depth: usize) -> Result<Envelope, EnvelopeError> {
 
     if let Some(records) = probe.records {
         return decode_s3_records(records);
+    }
+    if let Some(c) = probe.continuation {
+        return Ok(Envelope {
+            objects: vec![ObjectRef {
+                bucket: c.bucket,
+                key: c.key,
+                size: c.size,
+                version_id: c.version_id,
+                etag: c.etag,
+                sequencer: None,
+                region: c.region,
+                account: c.account,
+                skip_events: c.skip_events,
+            }],
+            ..Envelope::default()
+        });
     }
     if probe.event.as_deref() == Some("s3:TestEvent") {
         return Ok(Envelope {
@@ -162,7 +228,15 @@ fn decode_at(body: &str, depth: usize) -> Result<Envelope, EnvelopeError> {
                         "more than {MAX_WRAPPING} levels of SNS wrapping"
                     )))
                 } else {
-                    decode_at(&message, depth + 1)
+                    decode_at(&message, depth + 1).map_err(|e| match e {
+                        EnvelopeError::NotJson(why) => {
+                            EnvelopeError::NotJson(format!("the SNS notification's Message: {why}"))
+                        }
+                        EnvelopeError::UnknownShape(why) => EnvelopeError::UnknownShape(format!(
+                            "the SNS notification's Message: {why}"
+                        )),
+                        other => other,
+                    })
                 }
             }
             ("Notification", None) => Err(EnvelopeError::UnknownShape(
@@ -208,6 +282,9 @@ fn decode_s3_records(records: Vec<S3Record<'_>>) -> Result<Envelope, EnvelopeErr
         }
         let s3 = record.s3.ok_or_else(|| bad("no s3 entity"))?;
         let key = decode_key(&s3.object.key)?;
+        if key.is_empty() {
+            return Err(bad("the object key is empty"));
+        }
         out.objects.push(ObjectRef {
             bucket: s3.bucket.name.into_owned(),
             key,
@@ -217,6 +294,7 @@ fn decode_s3_records(records: Vec<S3Record<'_>>) -> Result<Envelope, EnvelopeErr
             sequencer: non_empty(s3.object.sequencer),
             region: non_empty(record.aws_region),
             account: None,
+            skip_events: 0,
         });
     }
     Ok(out)
@@ -249,6 +327,11 @@ fn decode_eventbridge(
     let detail: EventBridgeDetail<'_> = serde_json::from_str(detail.get()).map_err(|e| {
         EnvelopeError::UnknownShape(format!("EventBridge detail is not an S3 object: {e}"))
     })?;
+    if detail.object.key.is_empty() {
+        return Err(EnvelopeError::UnknownShape(
+            "EventBridge Object Created event with an empty object key".into(),
+        ));
+    }
     Ok(Envelope {
         objects: vec![ObjectRef {
             bucket: detail.bucket.name.into_owned(),
@@ -260,6 +343,7 @@ fn decode_eventbridge(
             sequencer: non_empty(detail.object.sequencer),
             region: non_empty(region),
             account: non_empty(account),
+            skip_events: 0,
         }],
         ..Envelope::default()
     })
@@ -373,6 +457,27 @@ mod tests {
     }
 
     #[test]
+    fn continuations_round_trip_with_raw_keys() {
+        let obj = ObjectRef {
+            bucket: "b".into(),
+            key: "a b+c%2F.log".into(),
+            size: Some(9),
+            version_id: Some("v".into()),
+            etag: None,
+            sequencer: None,
+            region: None,
+            account: Some("111122223333".into()),
+            skip_events: 0,
+        };
+        let env = decode(&continuation_body(&obj, 1234)).unwrap();
+        let got = &env.objects[0];
+        assert_eq!(got.key, "a b+c%2F.log");
+        assert_eq!(got.skip_events, 1234);
+        assert_eq!(got.version_id.as_deref(), Some("v"));
+        assert_eq!(got.account.as_deref(), Some("111122223333"));
+    }
+
+    #[test]
     fn test_event_is_acknowledged_with_no_objects() {
         let body = r#"{"Service":"Amazon S3","Event":"s3:TestEvent","Time":"2026-01-01T00:00:00.000Z","Bucket":"b","RequestId":"r","HostId":"h"}"#;
         let env = decode(body).unwrap();
@@ -385,7 +490,9 @@ mod tests {
         let cases = [
             ("not json at all", "not JSON"),
             ("", "not JSON"),
-            ("[1,2,3]", "wrong type"),
+            ("[1,2,3]", "JSON but not an object"),
+            ("42", "JSON but not an object"),
+            ("[[[[", "not JSON"),
             (r#"{"hello":"world"}"#, "unrecognized"),
             (r#"{"Records":"nope"}"#, "wrong type"),
             (r#"{"Records":[{"eventSource":"aws:sqs"}]}"#, "aws:sqs"),

@@ -91,6 +91,15 @@ pub fn parse(
             )));
         } else {
             match serde_json::from_str::<Probe<'_>>(trimmed) {
+                Ok(_) if nests_deeper_than(trimmed.as_bytes(), MAX_DEPTH) => {
+                    // Valid JSON, but no destination could index it (and a
+                    // reader with serde_json's defaults could not parse the
+                    // record): keep it as the original of an error record.
+                    ev.error = Some(Cow::Owned(format!(
+                        "line {} nests deeper than {MAX_DEPTH} levels; kept only as event.original",
+                        line.number
+                    )));
+                }
                 Ok(p) => {
                     ev.fields.push("json", FieldValue::Json(trimmed));
                     ev.timestamp = p
@@ -113,6 +122,44 @@ pub fn parse(
         send(emit, &mut stats, ev)?;
     }
     Ok(stats)
+}
+
+/// Deepest nesting passed through as `json` (serde_json's own default limit).
+pub const MAX_DEPTH: usize = 128;
+
+/// Whether valid JSON `text` nests objects/arrays deeper than `max`.
+pub fn nests_deeper_than(text: &[u8], max: usize) -> bool {
+    // Fewer brackets than the limit cannot nest deeper than it.
+    if text.len() <= max * 2 {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in text {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b'}' | b']' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The string a raw JSON value holds, if it is a string.
@@ -216,13 +263,21 @@ mod tests {
     }
 
     #[test]
-    fn deep_nesting_never_crashes() {
-        let valid = format!("{{\"a\":{}1{}}}\n", "[".repeat(10_000), "]".repeat(10_000));
+    fn deep_nesting_becomes_an_error_record_never_a_crash() {
+        let deep = format!("{{\"a\":{}1{}}}\n", "[".repeat(10_000), "]".repeat(10_000));
         let unclosed = format!("{{\"a\":{}1\n", "[".repeat(10_000));
-        let input = format!("{valid}{unclosed}");
+        let at_limit = format!("{{\"a\":{}1{}}}\n", "[".repeat(127), "]".repeat(127));
+        let in_strings = format!("{{\"a\":\"{}\"}}\n", "[{".repeat(1000));
+        let input = format!("{deep}{unclosed}{at_limit}{in_strings}");
         let (evs, _) = run(Format::JsonLines, input.as_bytes(), 100_000).unwrap();
-        assert_eq!(evs.len(), 2);
-        assert!(evs[0].error.is_none(), "valid JSON passes through");
+        assert_eq!(evs.len(), 4);
+        assert!(evs[0].error.as_deref().unwrap().contains("deeper than 128"));
+        assert!(evs[0].field("json").is_none());
         assert!(evs[1].error.is_some());
+        assert!(evs[2].error.is_none(), "128 levels pass");
+        assert!(
+            evs[3].error.is_none(),
+            "brackets inside strings do not count"
+        );
     }
 }

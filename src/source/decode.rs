@@ -140,16 +140,16 @@ pub fn open<R: Read + Send + 'static>(
         "object size",
         "MAX_OBJECT_BYTES",
     );
-    let mut raw = raw;
-    let head = read_head(&mut raw, HEAD_BYTES)?;
+    let mut raw = Upstream(raw);
+    let head = read_head(&mut raw, HEAD_BYTES).map_err(untag)?;
     let compression = Compression::sniff(&head);
     let raw = BufReader::with_capacity(BUF_BYTES, io::Cursor::new(head).chain(raw));
     let decoded: Box<dyn Read + Send> = match compression {
-        Compression::Gzip => Box::new(MultiGzDecoder::new(raw)),
+        Compression::Gzip => Box::new(Decoder(MultiGzDecoder::new(raw))),
         // Reads every frame of a multi-frame stream.
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(raw)?),
-        Compression::Bzip2 => Box::new(bzip2::bufread::MultiBzDecoder::new(raw)),
-        Compression::None => Box::new(raw),
+        Compression::Zstd => Box::new(Decoder(zstd::stream::read::Decoder::with_buffer(raw)?)),
+        Compression::Bzip2 => Box::new(Decoder(bzip2::bufread::MultiBzDecoder::new(raw))),
+        Compression::None => Box::new(Decoder(raw)),
     };
     let limited = Limited::new(
         decoded,
@@ -162,6 +162,56 @@ pub fn open<R: Read + Send + 'static>(
         compression,
         Box::new(BufReader::with_capacity(BUF_BYTES, limited)),
     ))
+}
+
+/// Marks errors of the raw body (network, limits) so that they can be told
+/// apart from the decompressor's own errors (corrupt data).
+struct Upstream<R>(R);
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UpstreamError(io::Error);
+
+impl<R: Read> Read for Upstream<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0
+            .read(buf)
+            .map_err(|e| io::Error::new(e.kind(), UpstreamError(e)))
+    }
+}
+
+/// The raw body's own error back, if `e` is one.
+fn untag(e: io::Error) -> io::Error {
+    if e.get_ref().is_some_and(|i| i.is::<UpstreamError>()) {
+        let kind = e.kind();
+        match e.into_inner().map(|i| i.downcast::<UpstreamError>()) {
+            Some(Ok(up)) => return up.0,
+            _ => return io::Error::new(kind, "read error"),
+        }
+    }
+    e
+}
+
+/// A decompressor whose own errors are corrupt data (`InvalidData`, or
+/// `UnexpectedEof` for a stream that ends early), while the raw body's errors
+/// pass through unchanged.
+struct Decoder<D>(D);
+
+impl<D: Read> Read for Decoder<D> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.0.read(buf).map_err(|e| {
+            if e.get_ref().is_some_and(|i| i.is::<UpstreamError>()) {
+                untag(e)
+            } else if matches!(
+                e.kind(),
+                io::ErrorKind::UnexpectedEof | io::ErrorKind::InvalidData
+            ) {
+                e
+            } else {
+                io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+            }
+        })
+    }
 }
 
 /// Reads the first `want` bytes (fewer if the input is shorter), however
@@ -231,6 +281,28 @@ mod tests {
         b.extend(bz(b"b2\n"));
         let (c, s) = read_all(b, 1000, 1000).unwrap();
         assert_eq!((c, s.as_str()), (Compression::Bzip2, "b1\nb2\n"));
+    }
+
+    #[test]
+    fn corrupt_zstd_is_invalid_data_but_body_errors_pass_through() {
+        let mut z = zstd::stream::encode_all(&vec![b'x'; 100_000][..], 3).unwrap();
+        let mid = z.len() / 2;
+        z[mid] ^= 0xff;
+        z[mid + 1] ^= 0xff;
+        // zstd may or may not detect this without a checksum; with one it must.
+        let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).unwrap();
+        enc.include_checksum(true).unwrap();
+        enc.write_all(&vec![b'y'; 100_000]).unwrap();
+        let mut z = enc.finish().unwrap();
+        let n = z.len();
+        z[n - 1] ^= 0xff;
+        let err = read_all(z, u64::MAX, u64::MAX).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+
+        // A limit hit while reading the raw body keeps its identity.
+        let body = gz(&vec![b'a'; 100_000]);
+        let err = read_all(body, 100, u64::MAX).unwrap_err();
+        assert_eq!(limit_error(&err).unwrap().variable, "MAX_OBJECT_BYTES");
     }
 
     #[test]

@@ -61,6 +61,11 @@ fn classify(
         }
         let code = se.err().code().unwrap_or("");
         let status = se.raw().status().as_u16();
+        // The notified version was deleted before it was read: like
+        // NoSuchKey, nothing to read and nothing lost.
+        if code == "NoSuchVersion" {
+            return SourceError::NotFound { bucket, key };
+        }
         let hint = match code {
             "AccessDenied" => format!(
                 "access denied reading with {}: check the role's s3:GetObject permission on this bucket and prefix, the bucket policy, and kms:Decrypt for SSE-KMS objects",
