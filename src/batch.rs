@@ -7,6 +7,7 @@
 //! skipped for a reason that loses nothing) and every record of it was
 //! accepted by Firehose.
 
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,7 @@ use crate::config::Config;
 use crate::envelope::{self, ObjectRef};
 use crate::error::Disposition;
 use crate::process::{process_object, ObjectError, ObjectOutcome, ObjectSettings};
+use crate::requeue::Requeue;
 use crate::sink::batcher::{self, Chunk, SinkOptions};
 use crate::sink::Firehose;
 use crate::source::ObjectStore;
@@ -33,6 +35,8 @@ pub struct Forwarder<S, F> {
     config: Arc<Config>,
     store: Arc<S>,
     firehose: Arc<F>,
+    /// Where continuations go; without it, an unfinished object fails its message.
+    requeue: Option<Arc<dyn Requeue>>,
 }
 
 /// Counters of one invocation, logged as its summary line.
@@ -47,6 +51,8 @@ pub struct InvocationReport {
     pub objects_skipped: usize,
     pub objects_refused: usize,
     pub objects_not_found: usize,
+    /// Objects not finished in time, continued by a message to the queue.
+    pub objects_continued: usize,
     pub events: u64,
     pub error_records: u64,
     pub truncated_events: u64,
@@ -70,6 +76,7 @@ pub struct Outcome {
 
 struct MessageState {
     id: String,
+    queue_arn: Option<String>,
     failure: Option<(Disposition, String)>,
 }
 
@@ -87,7 +94,14 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             config: Arc::new(config),
             store: Arc::new(store),
             firehose: Arc::new(firehose),
+            requeue: None,
         }
+    }
+
+    /// Sends continuations for objects not finished before the deadline.
+    pub fn with_requeue(mut self, requeue: impl Requeue) -> Self {
+        self.requeue = Some(Arc::new(requeue));
+        self
     }
 
     pub fn config(&self) -> &Config {
@@ -128,7 +142,11 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         let mut work: Vec<(usize, ObjectRef)> = Vec::new();
         for (idx, msg) in event.records.into_iter().enumerate() {
             let id = msg.message_id.unwrap_or_default();
-            let mut state = MessageState { id, failure: None };
+            let mut state = MessageState {
+                id,
+                queue_arn: msg.event_source_arn.clone(),
+                failure: None,
+            };
             if state.id.is_empty() {
                 warn!(
                     index = idx,
@@ -178,10 +196,31 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         };
         drop(tx);
 
-        for (msg, obj, result) in results {
+        // Objects that can go on in a later invocation (continuation): those
+        // stopped by the deadline after handing some events to the sink, and
+        // those whose records the sink could not all deliver. Decided once the
+        // sink is done: slot -> (message, object, resume point so far, why).
+        let can_continue = !fifo && self.requeue.is_some();
+        let mut unfinished: BTreeMap<usize, (usize, ObjectRef, u64, String)> = BTreeMap::new();
+        let mut object_msg: Vec<(usize, ObjectRef, bool)> = Vec::with_capacity(results.len());
+        for (slot, (msg, obj, result)) in results.into_iter().enumerate() {
             let state = &mut states[msg];
+            let mut parsed_ok = false;
             match result {
+                Err(ObjectError::Deadline {
+                    resume_at: Some(n),
+                    ref bucket,
+                    ref key,
+                }) if can_continue => {
+                    let e = ObjectError::Deadline {
+                        bucket: bucket.clone(),
+                        key: key.clone(),
+                        resume_at: Some(n),
+                    };
+                    unfinished.insert(slot, (msg, obj.clone(), n, e.to_string()));
+                }
                 Ok(outcome) => {
+                    parsed_ok = true;
                     if let Some(reason) = outcome.skipped {
                         report.objects_skipped += 1;
                         info!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, reason, "object skipped");
@@ -204,6 +243,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
                     }
                 }
             }
+            object_msg.push((msg, obj, parsed_ok));
         }
 
         let sink_report = match sink.await {
@@ -211,6 +251,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             Err(e) => {
                 let mut r = batcher::SinkReport::default();
                 r.failed_messages.insert(usize::MAX);
+                r.unaccepted.insert(usize::MAX, 0);
                 r.last_error = Some(format!("sink task ended abnormally: {e}"));
                 r
             }
@@ -224,13 +265,60 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             .last_error
             .clone()
             .unwrap_or_else(|| "records not accepted".into());
-        let everything_failed = sink_report.failed_messages.contains(&usize::MAX);
-        for (idx, state) in states.iter_mut().enumerate() {
-            if everything_failed || sink_report.failed_messages.contains(&idx) {
-                state.fail(
-                    Disposition::Retry,
-                    format!("Firehose did not accept every record: {sink_error}"),
-                );
+        let sink_why = format!("Firehose did not accept every record: {sink_error}");
+        if sink_report.unaccepted.contains_key(&usize::MAX) {
+            for state in states.iter_mut() {
+                state.fail(Disposition::Retry, sink_why.clone());
+            }
+        }
+        for (&slot, &lowest) in &sink_report.unaccepted {
+            let Some((msg, obj, parsed_ok)) = object_msg.get(slot) else {
+                continue;
+            };
+            match unfinished.get_mut(&slot) {
+                // Go on from the first record not delivered.
+                Some(entry) => entry.2 = entry.2.min(lowest),
+                None if can_continue && *parsed_ok => {
+                    unfinished.insert(slot, (*msg, obj.clone(), lowest, sink_why.clone()));
+                }
+                None => states[*msg].fail(Disposition::Retry, sink_why.clone()),
+            }
+        }
+
+        for (msg, obj, resume_at, why) in unfinished.into_values() {
+            let state = &mut states[msg];
+            // Without progress a continuation would loop: retry the message.
+            if state.failure.is_some() || resume_at <= obj.skip_events {
+                report.objects_failed += 1;
+                state.fail(Disposition::Retry, why);
+                continue;
+            }
+            let (Some(requeue), Some(queue)) = (&self.requeue, state.queue_arn.clone()) else {
+                report.objects_failed += 1;
+                state.fail(Disposition::Retry, why);
+                continue;
+            };
+            let body = envelope::continuation_body(&obj, resume_at);
+            let sent = tokio::time::timeout_at(deadline, requeue.send(&queue, body)).await;
+            match sent {
+                Ok(Ok(())) => {
+                    report.objects_continued += 1;
+                    info!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, resume_at, reason = %why, "object not finished in this invocation; continuation sent, a later invocation goes on from event resume_at");
+                }
+                Ok(Err(e)) => {
+                    report.objects_failed += 1;
+                    state.fail(
+                        Disposition::Retry,
+                        format!("{why}; the continuation could not be sent: {e}"),
+                    );
+                }
+                Err(_) => {
+                    report.objects_failed += 1;
+                    state.fail(
+                        Disposition::Retry,
+                        format!("{why}; no time left to send the continuation"),
+                    );
+                }
             }
         }
 
@@ -271,6 +359,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             objects_skipped = report.objects_skipped,
             objects_refused = report.objects_refused,
             objects_not_found = report.objects_not_found,
+            objects_continued = report.objects_continued,
             events = report.events,
             error_records = report.error_records,
             truncated_events = report.truncated_events,
@@ -309,7 +398,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             tasks.spawn(async move {
                 let result = match permits.acquire_owned().await {
                     Ok(_permit) if !cancel.load(Ordering::Relaxed) => {
-                        process_object(store.as_ref(), &obj, msg, &settings, tx, cancel).await
+                        process_object(store.as_ref(), &obj, msg, slot, &settings, tx, cancel).await
                     }
                     _ => Err(ObjectError::NotStarted {
                         bucket: obj.bucket.clone(),
@@ -354,7 +443,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         let first_bad_message = states.iter().position(|s| s.failure.is_some());
         let mut failed_at: Option<usize> = first_bad_message;
         let mut results = Vec::with_capacity(work.len());
-        for (msg, obj) in work {
+        for (slot, (msg, obj)) in work.into_iter().enumerate() {
             let blocked = failed_at.is_some_and(|f| f <= msg) || cancel.load(Ordering::Relaxed);
             let result = if blocked {
                 Err(ObjectError::NotStarted {
@@ -366,6 +455,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
                     self.store.as_ref(),
                     &obj,
                     msg,
+                    slot,
                     settings,
                     tx.clone(),
                     cancel.clone(),

@@ -139,7 +139,7 @@ fn replay(args: &[String]) -> Result<()> {
         let counters = Counters::default();
         let file_started = Instant::now();
         let mut write_error = None;
-        let read = read_object(file, ctx, o.format, &limits, &counters, &mut |record| {
+        let read = read_object(file, ctx, o.format, &limits, 0, &counters, &mut |record| {
             out.write_all(record).map_err(|e| {
                 write_error = Some(e);
                 Stop

@@ -17,6 +17,7 @@ pub mod error;
 pub mod formats;
 pub mod process;
 pub mod record;
+pub mod requeue;
 pub mod sink;
 pub mod source;
 pub mod telemetry;

@@ -6,6 +6,7 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{service_fn, LambdaEvent};
 use s3_log_forwarder::batch::deadline_from_epoch_ms;
 use s3_log_forwarder::credentials::S3Clients;
+use s3_log_forwarder::requeue::SqsRequeue;
 use s3_log_forwarder::sink::firehose::SdkFirehose;
 use s3_log_forwarder::source::s3::S3Store;
 use s3_log_forwarder::{telemetry, Config, Forwarder};
@@ -32,7 +33,7 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
         aws.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
     let store = S3Store::new(S3Clients::new(&aws, custom_s3_endpoint));
     let firehose = SdkFirehose::new(&aws, config.delivery_stream_name.clone());
-    let forwarder = Forwarder::new(config, store, firehose);
+    let forwarder = Forwarder::new(config, store, firehose).with_requeue(SqsRequeue::new(&aws));
     let forwarder = &forwarder;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         tracing::debug!(deadline_ms = event.context.deadline, "invocation deadline");

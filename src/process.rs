@@ -89,8 +89,14 @@ pub enum ObjectError {
         key: String,
         detail: String,
     },
-    #[error("s3://{bucket}/{key}: stopped before the end because the invocation's deadline is near; the message will be retried")]
-    Deadline { bucket: String, key: String },
+    #[error("s3://{bucket}/{key}: stopped before the end because the invocation's deadline is near{}", resume_at.map(|n| format!(" ({n} events delivered so far)")).unwrap_or_default())]
+    Deadline {
+        bucket: String,
+        key: String,
+        /// Events of the object known to be handed to the sink, in order
+        /// (a continuation can go on from here), when any were.
+        resume_at: Option<u64>,
+    },
     #[error("s3://{bucket}/{key}: not started because the invocation's deadline is near")]
     NotStarted { bucket: String, key: String },
     #[error("s3://{bucket}/{key}: internal error: {detail}")]
@@ -115,12 +121,14 @@ impl ObjectError {
     }
 }
 
-/// Processes one object of message `msg`, sending its records to `tx`.
-/// `cancel` is raised when the invocation's deadline nears.
+/// Processes object number `object` of the invocation (in message `msg`),
+/// sending its records to `tx`. `cancel` is raised when the deadline nears.
+#[allow(clippy::too_many_arguments)]
 pub async fn process_object<S: ObjectStore>(
     store: &S,
     obj: &ObjectRef,
     msg: usize,
+    object: usize,
     settings: &ObjectSettings,
     tx: mpsc::Sender<Chunk>,
     cancel: Arc<AtomicBool>,
@@ -160,6 +168,7 @@ pub async fn process_object<S: ObjectStore>(
         .map_err(|_| ObjectError::Deadline {
             bucket: obj.bucket.clone(),
             key: obj.key.clone(),
+            resume_at: None,
         })??;
     if let Some(size) = opened
         .content_length
@@ -188,23 +197,36 @@ pub async fn process_object<S: ObjectStore>(
     let body = SyncIoBridge::new(DeadlineReader::new(opened.body, settings.deadline));
     let settings = settings.clone();
 
-    let job =
-        tokio::task::spawn_blocking(move || parse_blocking(body, ctx, msg, &settings, tx, cancel));
+    let skip = obj.skip_events;
+    let job = tokio::task::spawn_blocking(move || {
+        let emitter = Emitter::new(msg, object, skip, tx, cancel);
+        parse_blocking(body, ctx, skip, &settings, emitter)
+    });
     let result = job.await.map_err(|e| ObjectError::Internal {
         bucket: obj.bucket.clone(),
         key: obj.key.clone(),
         detail: format!("parser task ended abnormally: {e}"),
     })?;
 
-    result.map_err(|(failure, counters)| {
+    result.map_err(|(failure, counters, handed)| {
         let bucket = obj.bucket.clone();
         let key = obj.key.clone();
+        let resume_at = (handed > 0).then_some(obj.skip_events + handed);
         match failure {
-            Failure::Stopped(StopReason::Cancelled) => ObjectError::Deadline { bucket, key },
+            Failure::Stopped(StopReason::Cancelled) => ObjectError::Deadline {
+                bucket,
+                key,
+                resume_at,
+            },
             Failure::Stopped(StopReason::SinkGone) => ObjectError::Internal {
                 bucket,
                 key,
                 detail: "the record sink stopped early".into(),
+            },
+            Failure::Format(FormatError::Io(e)) if is_deadline(&e) => ObjectError::Deadline {
+                bucket,
+                key,
+                resume_at,
             },
             Failure::Format(FormatError::Io(e)) => {
                 io_failure(bucket, key, &e, &counters, content_length)
@@ -219,7 +241,11 @@ pub async fn process_object<S: ObjectStore>(
                 key,
                 detail: format!("not a valid log file of its format: {why}"),
             },
-            Failure::Format(FormatError::Stopped) => ObjectError::Deadline { bucket, key },
+            Failure::Format(FormatError::Stopped) => ObjectError::Deadline {
+                bucket,
+                key,
+                resume_at,
+            },
         }
     })
 }
@@ -233,7 +259,11 @@ fn io_failure(
     content_length: Option<u64>,
 ) -> ObjectError {
     if is_deadline(e) {
-        return ObjectError::Deadline { bucket, key };
+        return ObjectError::Deadline {
+            bucket,
+            key,
+            resume_at: None,
+        };
     }
     if let Some(limit) = limit_error(e) {
         return ObjectError::Limit {
@@ -294,6 +324,7 @@ pub fn read_object<R: io::Read + Send + 'static>(
     ctx: Arc<ObjectContext>,
     format_override: Option<Format>,
     limits: &Limits,
+    skip: u64,
     counters: &Counters,
     sink: &mut dyn FnMut(&[u8]) -> Result<(), Stop>,
 ) -> Result<ReadOutcome, FormatError> {
@@ -331,6 +362,11 @@ pub fn read_object<R: io::Read + Send + 'static>(
             too_many = true;
             return Err(Stop);
         }
+        // Delivered by an earlier invocation: parsed again (to count), not sent.
+        if ordinal < skip {
+            ordinal += 1;
+            return Ok(());
+        }
         if writer.write(ordinal, &ev, &mut record) {
             truncated += 1;
         }
@@ -358,19 +394,18 @@ pub fn read_object<R: io::Read + Send + 'static>(
 fn parse_blocking<R: io::Read + Send + 'static>(
     body: R,
     ctx: Arc<ObjectContext>,
-    msg: usize,
+    skip: u64,
     settings: &ObjectSettings,
-    tx: mpsc::Sender<Chunk>,
-    cancel: Arc<AtomicBool>,
-) -> Result<ObjectOutcome, (Failure, Counters)> {
+    mut emitter: Emitter,
+) -> Result<ObjectOutcome, (Failure, Counters, u64)> {
     let counters = Counters::default();
     let format = settings.config.format_for(&ctx.bucket, &ctx.key);
-    let mut emitter = Emitter::new(msg, tx, cancel);
     let read = read_object(
         body,
         ctx,
         format,
         &settings.config.limits,
+        skip,
         &counters,
         &mut |record| emitter.push(record),
     );
@@ -378,19 +413,19 @@ fn parse_blocking<R: io::Read + Send + 'static>(
         Ok(read) => read,
         Err(FormatError::Stopped) => {
             let reason = emitter.stopped.unwrap_or(StopReason::Cancelled);
-            return Err((Failure::Stopped(reason), counters));
+            return Err((Failure::Stopped(reason), counters, emitter.handed));
         }
-        Err(e) => return Err((Failure::Format(e), counters)),
+        Err(e) => return Err((Failure::Format(e), counters, emitter.handed)),
     };
     if emitter.flush().is_err() {
         let reason = emitter.stopped.unwrap_or(StopReason::SinkGone);
-        return Err((Failure::Stopped(reason), counters));
+        return Err((Failure::Stopped(reason), counters, emitter.handed));
     }
     Ok(ObjectOutcome {
         skipped: None,
         format: Some(read.format),
         compression: Some(read.compression.name()),
-        events: read.stats.events,
+        events: read.stats.events.saturating_sub(skip),
         error_records: read.stats.errors,
         truncated: read.truncated,
         bytes_read: counters.raw.load(Ordering::Relaxed),
@@ -401,22 +436,36 @@ fn parse_blocking<R: io::Read + Send + 'static>(
 /// Writes records back to back into a chunk and sends full chunks.
 struct Emitter {
     msg: usize,
+    object: usize,
+    /// Ordinal of the first record of the object this invocation emits.
+    skip: u64,
     tx: mpsc::Sender<Chunk>,
     cancel: Arc<AtomicBool>,
     data: Vec<u8>,
     ends: Vec<usize>,
     stopped: Option<StopReason>,
+    /// Records in chunks handed to the sink.
+    handed: u64,
 }
 
 impl Emitter {
-    fn new(msg: usize, tx: mpsc::Sender<Chunk>, cancel: Arc<AtomicBool>) -> Self {
+    fn new(
+        msg: usize,
+        object: usize,
+        skip: u64,
+        tx: mpsc::Sender<Chunk>,
+        cancel: Arc<AtomicBool>,
+    ) -> Self {
         Emitter {
             msg,
+            object,
+            skip,
             tx,
             cancel,
             data: Vec::with_capacity(CHUNK_BYTES + 4096),
             ends: Vec::with_capacity(MAX_BATCH_RECORDS),
             stopped: None,
+            handed: 0,
         }
     }
 
@@ -437,8 +486,11 @@ impl Emitter {
         if self.ends.is_empty() {
             return Ok(());
         }
+        let records = self.ends.len() as u64;
         let chunk = Chunk {
             msg: self.msg,
+            object: self.object,
+            first: self.skip + self.handed,
             data: Bytes::from(std::mem::replace(
                 &mut self.data,
                 Vec::with_capacity(CHUNK_BYTES + 4096),
@@ -448,6 +500,8 @@ impl Emitter {
         self.tx.blocking_send(chunk).map_err(|_| {
             self.stopped = Some(StopReason::SinkGone);
             Stop
-        })
+        })?;
+        self.handed += records;
+        Ok(())
     }
 }

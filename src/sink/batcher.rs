@@ -8,7 +8,7 @@
 //! Memory is bounded: producers hand over records through a bounded channel,
 //! and at most `max_in_flight` batches are being sent at once.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -19,22 +19,39 @@ use tokio::time::Instant;
 
 use super::{Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
 
-/// Records of one message, written back to back in `data`; record `i` ends
-/// at `ends[i]` (exclusive) and starts where the previous one ended.
+/// Consecutive records of one object of one message, written back to back
+/// in `data`; record `i` ends at `ends[i]` (exclusive) and starts where the
+/// previous one ended. Its event ordinal in the object is `first + i`.
 #[derive(Debug, Clone)]
 pub struct Chunk {
     pub msg: usize,
+    /// The object's index in the invocation.
+    pub object: usize,
+    pub first: u64,
     pub data: Bytes,
     pub ends: Vec<usize>,
 }
 
+/// Where a record comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub msg: usize,
+    pub object: usize,
+    pub ordinal: u64,
+}
+
 impl Chunk {
-    pub fn records(&self) -> impl Iterator<Item = Bytes> + '_ {
+    pub fn records(&self) -> impl Iterator<Item = (Origin, Bytes)> + '_ {
         let mut start = 0;
-        self.ends.iter().map(move |&end| {
+        self.ends.iter().enumerate().map(move |(i, &end)| {
             let rec = self.data.slice(start..end);
             start = end;
-            rec
+            let origin = Origin {
+                msg: self.msg,
+                object: self.object,
+                ordinal: self.first + i as u64,
+            };
+            (origin, rec)
         })
     }
 }
@@ -70,6 +87,9 @@ impl SinkOptions {
 pub struct SinkReport {
     /// Messages with at least one record that was not delivered.
     pub failed_messages: BTreeSet<usize>,
+    /// For each object with records not delivered, the lowest such ordinal
+    /// (everything before it in the object was delivered or handed earlier).
+    pub unaccepted: BTreeMap<usize, u64>,
     pub records_sent: u64,
     pub records_failed: u64,
     pub bytes_sent: u64,
@@ -81,8 +101,23 @@ pub struct SinkReport {
 }
 
 impl SinkReport {
+    /// Counts a record that was not delivered.
+    pub fn lose(&mut self, origin: Origin) {
+        self.failed_messages.insert(origin.msg);
+        let lowest = self
+            .unaccepted
+            .entry(origin.object)
+            .or_insert(origin.ordinal);
+        *lowest = (*lowest).min(origin.ordinal);
+        self.records_failed += 1;
+    }
+
     fn merge(&mut self, other: SinkReport) {
         self.failed_messages.extend(other.failed_messages);
+        for (object, ordinal) in other.unaccepted {
+            let lowest = self.unaccepted.entry(object).or_insert(ordinal);
+            *lowest = (*lowest).min(ordinal);
+        }
         self.records_sent += other.records_sent;
         self.records_failed += other.records_failed;
         self.bytes_sent += other.bytes_sent;
@@ -94,7 +129,7 @@ impl SinkReport {
     }
 }
 
-type Batch = Vec<(usize, Bytes)>;
+type Batch = Vec<(Origin, Bytes)>;
 
 /// Receives chunks until every sender is dropped, sends them, and reports.
 pub async fn run<F: Firehose>(
@@ -115,26 +150,26 @@ pub async fn run<F: Firehose>(
                 // Out of time: whatever has not been sent fails its message.
                 rx.close();
                 while let Ok(chunk) = rx.try_recv() {
-                    report.failed_messages.insert(chunk.msg);
-                    report.records_failed += chunk.ends.len() as u64;
+                    for (origin, _) in chunk.records() {
+                        report.lose(origin);
+                    }
                 }
-                for (msg, _) in batch.drain(..) {
-                    report.failed_messages.insert(msg);
-                    report.records_failed += 1;
+                for (origin, _) in batch.drain(..) {
+                    report.lose(origin);
                 }
                 report.last_error =
                     Some("the invocation's deadline came before every record was sent".into());
                 break;
             }
         };
-        for record in chunk.records() {
+        for (origin, record) in chunk.records() {
             if batch.len() == MAX_BATCH_RECORDS || batch_bytes + record.len() > MAX_BATCH_BYTES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH_RECORDS));
                 batch_bytes = 0;
                 spawn_send(&mut in_flight, &mut report, firehose.clone(), full, &opts).await;
             }
             batch_bytes += record.len();
-            batch.push((chunk.msg, record));
+            batch.push((origin, record));
         }
     }
     if !batch.is_empty() {
@@ -171,6 +206,7 @@ fn collect(report: &mut SinkReport, done: Result<SinkReport, tokio::task::JoinEr
         // message. There is no message index to blame, hence usize::MAX.
         Err(e) => {
             report.failed_messages.insert(usize::MAX);
+            report.unaccepted.insert(usize::MAX, 0);
             report.last_error = Some(format!("a Firehose send task failed: {e}"));
         }
     }
@@ -206,7 +242,7 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
             Ok(Ok(codes)) => {
                 let mut failed = Vec::new();
                 let mut first_code = None;
-                for ((msg, rec), code) in todo.drain(..).zip(codes) {
+                for ((origin, rec), code) in todo.drain(..).zip(codes) {
                     match code {
                         None => {
                             report.records_sent += 1;
@@ -214,7 +250,7 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
                         }
                         Some(code) => {
                             first_code.get_or_insert(code);
-                            failed.push((msg, rec));
+                            failed.push((origin, rec));
                         }
                     }
                 }
@@ -236,10 +272,9 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
         }
         tokio::time::sleep(pause).await;
     }
-    for (msg, _) in &todo {
-        report.failed_messages.insert(*msg);
+    for (origin, _) in &todo {
+        report.lose(*origin);
     }
-    report.records_failed += todo.len() as u64;
     report
 }
 
@@ -334,6 +369,8 @@ mod tests {
         }
         Chunk {
             msg,
+            object: msg,
+            first: 0,
             data: data.into(),
             ends,
         }

@@ -240,6 +240,7 @@ pub fn forwarder(sdk: &SdkConfig, config: Config) -> Forwarder<S3Store, SdkFireh
     let store = S3Store::new(S3Clients::new(sdk, true));
     let firehose = SdkFirehose::new(sdk, config.delivery_stream_name.clone());
     Forwarder::new(config, store, firehose)
+        .with_requeue(s3_log_forwarder::requeue::SqsRequeue::new(sdk))
 }
 
 /// Configuration from `vars` (as if they were the environment).

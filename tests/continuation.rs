@@ -1,0 +1,159 @@
+//! An object too large for one invocation: with a small time budget and a
+//! slow Firehose (through the fault proxy), the function delivers what it can,
+//! sends its queue a continuation, acknowledges the original, and the next
+//! invocations go on from there until every event is delivered: no endless
+//! redelivery, nothing lost, nothing in the dead-letter queue.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use common::faults::{Fault, FaultProxy};
+use common::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_object_is_finished_over_several_invocations_by_continuations() {
+    const LINES: usize = 60_000;
+    let moto = Moto::start();
+    let proxy = FaultProxy::start(moto.port, 7).await;
+    let direct = Stack::new(&moto.sdk_config().await);
+    direct.bucket("src").await;
+    direct.delivery_stream("logs", "dest").await;
+    let lines: Vec<String> = (0..LINES)
+        .map(|i| format!("big object line {i:06} {}", "x".repeat(60)))
+        .collect();
+    direct
+        .put("src", "big/huge.log.gz", gzip(lines.join("\n").as_bytes()))
+        .await;
+
+    let sqs = &direct.sqs;
+    let dlq = sqs.create_queue().queue_name("dlq").send().await.unwrap();
+    let dlq_url = dlq.queue_url().unwrap().to_string();
+    let queue = sqs
+        .create_queue()
+        .queue_name("notifications")
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+            format!(r#"{{"deadLetterTargetArn":"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq","maxReceiveCount":"3"}}"#),
+        )
+        .send()
+        .await
+        .unwrap();
+    let queue_url = queue.queue_url().unwrap().to_string();
+    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:notifications");
+    sqs.send_message()
+        .queue_url(&queue_url)
+        .message_body(s3_notification(&[("src", "big/huge.log.gz")]))
+        .send()
+        .await
+        .unwrap();
+
+    // Every PutRecordBatch takes 250 ms: far more than one 2.5 s invocation.
+    proxy.random(1.0, &[Fault::FirehoseSlow(Duration::from_millis(250))]);
+    let through_proxy = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(proxy.endpoint())
+        .region(aws_config::Region::new(REGION))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .load()
+        .await;
+    let fwd = forwarder(
+        &through_proxy,
+        config(&[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("DEADLINE_MARGIN_MS", "1200"),
+        ]),
+    );
+
+    let mut invocations = 0;
+    let mut continued = 0;
+    loop {
+        assert!(invocations < 60, "the object was never finished");
+        let got = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .unwrap();
+        let messages = got.messages().to_vec();
+        if messages.is_empty() {
+            break;
+        }
+        invocations += 1;
+        let mut event = SqsEvent::default();
+        for m in &messages {
+            let mut msg = SqsMessage::default();
+            msg.message_id = m.message_id().map(str::to_string);
+            msg.receipt_handle = m.receipt_handle().map(str::to_string);
+            msg.body = m.body().map(str::to_string);
+            msg.event_source_arn = Some(queue_arn.clone());
+            event.records.push(msg);
+        }
+        let out = fwd
+            .handle(
+                event,
+                tokio::time::Instant::now() + Duration::from_millis(2500),
+            )
+            .await;
+        continued += out.report.objects_continued;
+        let failed: BTreeSet<String> = out
+            .response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        for m in &messages {
+            let handle = m.receipt_handle().unwrap();
+            if failed.contains(m.message_id().unwrap()) {
+                sqs.change_message_visibility()
+                    .queue_url(&queue_url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .unwrap();
+            } else {
+                sqs.delete_message()
+                    .queue_url(&queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    let delivered = direct.delivered("dest").await;
+    let messages: BTreeSet<&str> = delivered
+        .iter()
+        .filter_map(|r| field(r, "message").as_str())
+        .collect();
+    let ids: BTreeSet<&str> = delivered
+        .iter()
+        .filter_map(|r| field(r, "event.id").as_str())
+        .collect();
+    let dead = sqs
+        .receive_message()
+        .queue_url(&dlq_url)
+        .send()
+        .await
+        .unwrap();
+    println!(
+        "\n{LINES} events, {invocations} invocations, {continued} continuations, {} records delivered ({} distinct ids, {} duplicates), {} in the dead-letter queue",
+        delivered.len(),
+        ids.len(),
+        delivered.len() - ids.len(),
+        dead.messages().len()
+    );
+    assert!(
+        continued >= 2,
+        "the object needed continuations: {continued}"
+    );
+    assert_eq!(messages.len(), LINES, "every event delivered");
+    assert_eq!(ids.len(), LINES, "one id per event across invocations");
+    assert!(dead.messages().is_empty());
+}
