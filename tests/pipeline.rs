@@ -139,7 +139,7 @@ async fn sns_wrapped_and_eventbridge_messages_decode_keys_correctly() {
     let moto = Moto::start();
     let (stack, cfg) = setup(&moto).await;
     stack.put("src-logs", "a b+c.log", "one\n").await;
-    stack.put("src-logs", "x+y z.log", "two\n").await;
+    let etag = stack.put("src-logs", "x+y z.log", "two\n").await;
     let fwd = forwarder(&stack.sdk, cfg);
 
     let sns = serde_json::json!({
@@ -154,7 +154,7 @@ async fn sns_wrapped_and_eventbridge_messages_decode_keys_correctly() {
         "account": "123456789012", "time": "2026-11-22T10:00:00Z", "region": "us-east-1",
         "resources": ["arn:aws:s3:::src-logs"],
         "detail": {"version": "0", "bucket": {"name": "src-logs"},
-                   "object": {"key": "x+y z.log", "size": 4, "etag": "e"},
+                   "object": {"key": "x+y z.log", "size": 4, "etag": etag},
                    "request-id": "r", "requester": "123456789012", "reason": "PutObject"}
     })
     .to_string();
@@ -490,4 +490,33 @@ async fn limits_fail_the_object_with_the_variable_named() {
         "{}",
         why(1)
     );
+}
+
+#[tokio::test]
+async fn an_object_replaced_after_its_notification_is_skipped_not_retried() {
+    let moto = Moto::start();
+    let (stack, cfg) = setup(&moto).await;
+    let first = stack.put("src-logs", "rolling.log", "version one\n").await;
+    let second = stack.put("src-logs", "rolling.log", "version two\n").await;
+    let fwd = forwarder(&stack.sdk, cfg);
+    let notify = |etag: &str| {
+        let mut body: serde_json::Value =
+            serde_json::from_str(&s3_notification(&[("src-logs", "rolling.log")])).unwrap();
+        body["Records"][0]["s3"]["object"]["eTag"] = serde_json::json!(etag);
+        body.to_string()
+    };
+    let out = fwd
+        .handle(
+            sqs_event(&[notify(&first), notify(&second)]),
+            far_deadline(),
+        )
+        .await;
+    assert!(failed_ids(&out).is_empty(), "{:?}", out.failures);
+    assert_eq!(
+        out.report.objects_not_found, 1,
+        "the first notification's version is gone"
+    );
+    let records = stack.delivered("dest").await;
+    assert_eq!(records.len(), 1);
+    assert_eq!(field(&records[0], "message"), "version two");
 }

@@ -33,6 +33,14 @@ pub enum SourceError {
     /// The object is gone (deleted, or never existed): retrying cannot help.
     #[error("s3://{bucket}/{key}: no such key (deleted before it was read?)")]
     NotFound { bucket: String, key: String },
+    /// The object was replaced after the notification (its ETag changed): the
+    /// new version has a notification of its own, so nothing is lost.
+    #[error("s3://{bucket}/{key}: replaced after the notification (ETag {etag} no longer matches); the new version's own notification brings it")]
+    Replaced {
+        bucket: String,
+        key: String,
+        etag: String,
+    },
     /// A failure that may pass: throttling, 5xx, timeouts, credentials, access denied.
     #[error("s3://{bucket}/{key}: {message}")]
     Retryable {
@@ -52,7 +60,7 @@ pub enum SourceError {
 impl SourceError {
     pub fn disposition(&self) -> Disposition {
         match self {
-            SourceError::NotFound { .. } => Disposition::Skip,
+            SourceError::NotFound { .. } | SourceError::Replaced { .. } => Disposition::Skip,
             SourceError::Retryable { .. } => Disposition::Retry,
             SourceError::Permanent { .. } => Disposition::Poison,
         }

@@ -35,6 +35,9 @@ impl ObjectStore for S3Store {
             .bucket(target.access_point.as_deref().unwrap_or(&obj.bucket))
             .key(&obj.key)
             .set_version_id(obj.version_id.clone())
+            // Without a version id, read only the version the notification
+            // announced: a replaced object has its own notification.
+            .set_if_match(if_match(obj))
             .set_expected_bucket_owner(target.expected_owner.clone())
             .send()
             .await
@@ -46,6 +49,17 @@ impl ObjectStore for S3Store {
             body: Box::new(resp.body.into_async_read()),
         })
     }
+}
+
+fn if_match(obj: &ObjectRef) -> Option<String> {
+    if obj.version_id.is_some() {
+        return None;
+    }
+    obj.etag
+        .as_deref()
+        .map(|e| e.trim_matches('"'))
+        .filter(|e| !e.is_empty())
+        .map(|e| format!("\"{e}\""))
 }
 
 fn classify(
@@ -65,6 +79,13 @@ fn classify(
         // NoSuchKey, nothing to read and nothing lost.
         if code == "NoSuchVersion" {
             return SourceError::NotFound { bucket, key };
+        }
+        if code == "PreconditionFailed" || status == 412 {
+            return SourceError::Replaced {
+                bucket,
+                key,
+                etag: obj.etag.clone().unwrap_or_default(),
+            };
         }
         let hint = match code {
             "AccessDenied" => format!(
