@@ -16,15 +16,20 @@ $(VENV)/.installed: requirements-dev.txt
 
 venv: $(VENV)/.installed ## Create the Python virtualenv (moto, cargo-lambda, cfn-lint, sam)
 
+CARGO_DENY := .local/tools/bin/cargo-deny
+$(CARGO_DENY):
+	cargo install cargo-deny --version 0.20.2 --locked --root .local/tools
+
 build: venv ## Build the Lambda zip (cargo lambda build --release --arm64)
 	cargo lambda build --release --arm64 --output-format zip
 
 test: venv lint ## Run every test: unit, integration against moto, template checks
 	cargo test --all-targets
 
-lint: venv ## cargo fmt --check, clippy -D warnings, cfn-lint + sam validate --lint
+lint: venv $(CARGO_DENY) ## cargo fmt --check, clippy -D warnings, cargo deny, cfn-lint + sam validate --lint
 	cargo fmt --all -- --check
 	cargo clippy --all-targets -- -D warnings
+	$(CARGO_DENY) check licenses bans sources
 	VENV=$(VENV) bash scripts/lint-templates.sh
 
 demo: venv ## Run the function end to end on the local stack and show the records
