@@ -370,3 +370,58 @@ async fn no_event_is_lost_under_random_faults_through_a_real_queue() {
         "exactly the poison messages end in the dead-letter queue"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_expiring_during_an_invocation_are_refreshed_not_used_stale() {
+    let (moto, proxy, direct, sdk) = stack_with_proxy(99).await;
+    let mut want = Vec::new();
+    let mut bodies = Vec::new();
+    for o in 0..6 {
+        let events = lines(&format!("short{o}"), 50);
+        want.extend(events.clone());
+        let key = format!("short/{o}.log");
+        direct.put("src", &key, events.join("\n")).await;
+        bodies.push(s3_notification(&[("src", &key)]));
+    }
+    // Every AssumeRole answer says the credentials expire in one second:
+    // inside the refresh buffer, so every use must fetch fresh ones.
+    proxy.random(1.0, &[Fault::StsShortLived(Duration::from_secs(1))]);
+    let cfg = config(&[
+        ("DELIVERY_STREAM_NAME", "logs"),
+        ("ROLE_ARN", ROLE),
+        ("MAX_CONCURRENCY", "1"),
+    ]);
+    let fwd = forwarder(&sdk, cfg);
+    for body in &bodies {
+        let out = fwd
+            .handle(
+                sqs_event(&[body.clone()]),
+                tokio::time::Instant::now() + Duration::from_secs(20),
+            )
+            .await;
+        assert!(
+            out.response.batch_item_failures.is_empty(),
+            "{:?}",
+            out.failures
+        );
+        tokio::time::sleep(Duration::from_millis(1100)).await;
+    }
+    let got = delivered_counts(&direct).await;
+    assert!(
+        want.iter().all(|w| got.contains_key(w)),
+        "every event delivered"
+    );
+    let sts_calls = proxy.requests().get("sts").copied().unwrap_or(0);
+    let assumed = moto.state()["sts"]["AssumedRole"]
+        .as_array()
+        .map(Vec::len)
+        .unwrap_or(0);
+    println!(
+        "short-lived credentials: {sts_calls} AssumeRole calls for {} objects, {assumed} sessions",
+        bodies.len()
+    );
+    assert!(
+        sts_calls >= 2,
+        "expired credentials were refreshed ({sts_calls} AssumeRole calls)"
+    );
+}

@@ -49,6 +49,9 @@ pub enum Fault {
     StsThrottle,
     /// STS AssumeRole answers 500.
     StsInternalError,
+    /// STS AssumeRole answers normally, but the credentials expire this
+    /// soon (`Expiration` rewritten).
+    StsShortLived(Duration),
 }
 
 impl Fault {
@@ -62,7 +65,7 @@ impl Fault {
             | Fault::FirehoseThrottle
             | Fault::FirehoseInternalError
             | Fault::FirehoseSlow(_) => Service::Firehose,
-            Fault::StsThrottle | Fault::StsInternalError => Service::Sts,
+            Fault::StsThrottle | Fault::StsInternalError | Fault::StsShortLived(_) => Service::Sts,
         }
     }
 
@@ -78,6 +81,7 @@ impl Fault {
             Fault::FirehoseSlow(_) => "firehose slow answer",
             Fault::StsThrottle => "sts Throttling",
             Fault::StsInternalError => "sts 500",
+            Fault::StsShortLived(_) => "sts credentials expiring at once",
         }
     }
 }
@@ -393,6 +397,27 @@ impl State {
             let mut resp = full(head.status, "application/x-amz-json-1.1", text);
             *resp.headers_mut() = head.headers;
             return resp;
+        }
+
+        if let Some(Fault::StsShortLived(d)) = fault {
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            if let (Some(a), Some(b)) = (text.find("<Expiration>"), text.find("</Expiration>")) {
+                let at = time::OffsetDateTime::now_utc() + d;
+                let stamp = at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default();
+                let rewritten = format!("{}<Expiration>{stamp}{}", &text[..a], &text[b..]);
+                head.headers.insert(
+                    "content-length",
+                    hyper::header::HeaderValue::from(rewritten.len()),
+                );
+                return Response::from_parts(
+                    head,
+                    Full::new(Bytes::from(rewritten))
+                        .map_err(|e| match e {})
+                        .boxed(),
+                );
+            }
         }
 
         match fault {
