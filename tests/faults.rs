@@ -395,7 +395,7 @@ async fn credentials_expiring_during_an_invocation_are_refreshed_not_used_stale(
     for body in &bodies {
         let out = fwd
             .handle(
-                sqs_event(&[body.clone()]),
+                sqs_event(std::slice::from_ref(body)),
                 tokio::time::Instant::now() + Duration::from_secs(20),
             )
             .await;
