@@ -9,7 +9,6 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use common::faults::{Fault, FaultProxy};
 use common::*;
 
@@ -68,64 +67,15 @@ async fn a_large_object_is_finished_over_several_invocations_by_continuations() 
         ]),
     );
 
-    let mut invocations = 0;
-    let mut continued = 0;
-    loop {
-        assert!(invocations < 60, "the object was never finished");
-        let got = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let messages = got.messages().to_vec();
-        if messages.is_empty() {
-            break;
-        }
-        invocations += 1;
-        let mut event = SqsEvent::default();
-        for m in &messages {
-            let mut msg = SqsMessage::default();
-            msg.message_id = m.message_id().map(str::to_string);
-            msg.receipt_handle = m.receipt_handle().map(str::to_string);
-            msg.body = m.body().map(str::to_string);
-            msg.event_source_arn = Some(queue_arn.clone());
-            event.records.push(msg);
-        }
-        let out = fwd
-            .handle(
-                event,
-                tokio::time::Instant::now() + Duration::from_millis(2500),
-            )
-            .await;
-        continued += out.report.objects_continued;
-        let failed: BTreeSet<String> = out
-            .response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect();
-        for m in &messages {
-            let handle = m.receipt_handle().unwrap();
-            if failed.contains(m.message_id().unwrap()) {
-                sqs.change_message_visibility()
-                    .queue_url(&queue_url)
-                    .receipt_handle(handle)
-                    .visibility_timeout(0)
-                    .send()
-                    .await
-                    .unwrap();
-            } else {
-                sqs.delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
-    }
+    let (invocations, continued) = drain_queue(
+        sqs,
+        &queue_url,
+        &queue_arn,
+        &fwd,
+        Duration::from_millis(2500),
+        60,
+    )
+    .await;
 
     let delivered = direct.delivered("dest").await;
     let messages: BTreeSet<&str> = delivered

@@ -8,7 +8,6 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use common::faults::{Fault, FaultProxy};
 use common::*;
 
@@ -168,21 +167,6 @@ async fn every_fault_class_is_survived_without_losing_an_event() {
     }
 }
 
-fn to_event(messages: &[aws_sdk_sqs::types::Message], queue_arn: &str) -> SqsEvent {
-    let mut event = SqsEvent::default();
-    for m in messages {
-        let mut msg = SqsMessage::default();
-        msg.message_id = m.message_id().map(str::to_string);
-        msg.receipt_handle = m.receipt_handle().map(str::to_string);
-        msg.body = m.body().map(str::to_string);
-        msg.event_source = Some("aws:sqs".into());
-        msg.event_source_arn = Some(queue_arn.to_string());
-        msg.aws_region = Some(REGION.into());
-        event.records.push(msg);
-    }
-    event
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_event_is_lost_under_random_faults_through_a_real_queue() {
     const OBJECTS: usize = 60;
@@ -257,58 +241,16 @@ async fn no_event_is_lost_under_random_faults_through_a_real_queue() {
     ]);
     let fwd = forwarder(&sdk, cfg);
 
-    // The event source mapping: receive, invoke, delete what succeeded,
-    // make the failures visible again at once (a short visibility timeout).
-    let mut invocations = 0;
-    let mut empty_polls = 0;
-    while empty_polls < 2 {
-        assert!(invocations < 400, "the queue never drained");
-        let got = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .send()
-            .await
-            .unwrap();
-        let messages = got.messages().to_vec();
-        if messages.is_empty() {
-            empty_polls += 1;
-            continue;
-        }
-        empty_polls = 0;
-        invocations += 1;
-        let out = fwd
-            .handle(
-                to_event(&messages, &queue_arn),
-                tokio::time::Instant::now() + Duration::from_secs(20),
-            )
-            .await;
-        let failed: BTreeSet<String> = out
-            .response
-            .batch_item_failures
-            .iter()
-            .map(|f| f.item_identifier.clone())
-            .collect();
-        for m in &messages {
-            let handle = m.receipt_handle().unwrap();
-            if failed.contains(m.message_id().unwrap()) {
-                sqs.change_message_visibility()
-                    .queue_url(&queue_url)
-                    .receipt_handle(handle)
-                    .visibility_timeout(0)
-                    .send()
-                    .await
-                    .unwrap();
-            } else {
-                sqs.delete_message()
-                    .queue_url(&queue_url)
-                    .receipt_handle(handle)
-                    .send()
-                    .await
-                    .unwrap();
-            }
-        }
-    }
+    // The event source mapping, with failures visible again at once.
+    let (invocations, _) = drain_queue(
+        sqs,
+        &queue_url,
+        &queue_arn,
+        &fwd,
+        Duration::from_secs(20),
+        400,
+    )
+    .await;
 
     let delivered = delivered_counts(&direct).await;
     let lost: Vec<&String> = source

@@ -49,35 +49,9 @@ fn render(parameters: serde_json::Value, queue_arn: &str) -> serde_json::Value {
     policy
 }
 
-fn policy(statements: serde_json::Value) -> String {
-    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
-}
-
 #[tokio::test]
 async fn the_template_policy_is_enough_and_no_more() {
-    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
-    let bootstrap = moto.sdk_config().await;
-    let iam = aws_sdk_iam::Client::new(&bootstrap);
-    iam.create_user().user_name("admin").send().await.unwrap();
-    iam.put_user_policy()
-        .user_name("admin")
-        .policy_name("all")
-        .policy_document(policy(
-            serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
-        ))
-        .send()
-        .await
-        .unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("admin")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
-    let admin_sdk = moto
-        .sdk_config_with(key.access_key_id(), key.secret_access_key(), None)
-        .await;
+    let (moto, admin_sdk) = moto_with_iam().await;
     let admin = Stack::new(&admin_sdk);
     let iam = aws_sdk_iam::Client::new(&admin_sdk);
 

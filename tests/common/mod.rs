@@ -137,6 +137,122 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// An IAM policy document with these statements.
+pub fn policy(statements: serde_json::Value) -> String {
+    serde_json::json!({"Version": "2012-10-17", "Statement": statements}).to_string()
+}
+
+/// moto with IAM enforcement on, and the SDK configuration of an
+/// administrator created with its first three (unauthenticated) calls.
+pub async fn moto_with_iam() -> (Moto, SdkConfig) {
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "3")]);
+    let bootstrap = moto.sdk_config().await;
+    let iam = aws_sdk_iam::Client::new(&bootstrap);
+    iam.create_user()
+        .user_name("admin")
+        .send()
+        .await
+        .expect("admin user");
+    iam.put_user_policy()
+        .user_name("admin")
+        .policy_name("all")
+        .policy_document(policy(
+            serde_json::json!([{"Effect": "Allow", "Action": "*", "Resource": "*"}]),
+        ))
+        .send()
+        .await
+        .expect("admin policy");
+    let key = iam
+        .create_access_key()
+        .user_name("admin")
+        .send()
+        .await
+        .expect("admin key");
+    let key = key.access_key().expect("admin key");
+    let admin = moto
+        .sdk_config_with(key.access_key_id(), key.secret_access_key(), None)
+        .await;
+    (moto, admin)
+}
+
+/// The event source mapping: receive up to 10 messages, invoke, delete the
+/// ones not in `batchItemFailures`, make the failed ones visible again at
+/// once; until the queue is empty. Returns (invocations, objects continued).
+pub async fn drain_queue<S, F>(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    queue_arn: &str,
+    fwd: &Forwarder<S, F>,
+    budget: Duration,
+    max_invocations: usize,
+) -> (usize, usize)
+where
+    S: s3_log_forwarder::source::ObjectStore,
+    F: s3_log_forwarder::sink::Firehose,
+{
+    let mut invocations = 0;
+    let mut continued = 0;
+    let mut empty_polls = 0;
+    while empty_polls < 2 {
+        assert!(invocations < max_invocations, "the queue never drained");
+        let got = sqs
+            .receive_message()
+            .queue_url(queue_url)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("receive");
+        let messages = got.messages().to_vec();
+        if messages.is_empty() {
+            empty_polls += 1;
+            continue;
+        }
+        empty_polls = 0;
+        invocations += 1;
+        let mut event = SqsEvent::default();
+        for m in &messages {
+            let mut msg = SqsMessage::default();
+            msg.message_id = m.message_id().map(str::to_string);
+            msg.receipt_handle = m.receipt_handle().map(str::to_string);
+            msg.body = m.body().map(str::to_string);
+            msg.event_source = Some("aws:sqs".into());
+            msg.event_source_arn = Some(queue_arn.to_string());
+            msg.aws_region = Some(REGION.into());
+            event.records.push(msg);
+        }
+        let out = fwd
+            .handle(event, tokio::time::Instant::now() + budget)
+            .await;
+        continued += out.report.objects_continued;
+        let failed: std::collections::BTreeSet<String> = out
+            .response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.clone())
+            .collect();
+        for m in &messages {
+            let handle = m.receipt_handle().unwrap_or_default();
+            if failed.contains(m.message_id().unwrap_or_default()) {
+                sqs.change_message_visibility()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .visibility_timeout(0)
+                    .send()
+                    .await
+                    .expect("make visible");
+            } else {
+                sqs.delete_message()
+                    .queue_url(queue_url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+    (invocations, continued)
+}
+
 /// AWS clients for setting up and inspecting the local stack.
 pub struct Stack {
     pub sdk: SdkConfig,
