@@ -13,12 +13,10 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::fields::{
-    http_date_utc, is_ip, num, put_tls_version, put_url_parts, request_line, JsonArrays, Token,
-    Tokens,
+    http_date_utc, is_ip, num, parse_token_lines, put_tls_version, put_url_parts, request_line,
+    JsonArrays, Token, Tokens,
 };
-use super::lines::{is_blank, Lines};
-use super::text::utf8_or_lossy;
-use super::{send, Emit, FormatError, Limits, ParseStats};
+use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.s3access";
@@ -28,35 +26,14 @@ pub fn parse(
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    let mut stats = ParseStats::default();
-    let mut lines = Lines::new(reader, limits.max_line_bytes);
-    let mut arrays = JsonArrays::default();
-    while let Some(line) = lines.next_line()? {
-        if is_blank(line.bytes) {
-            stats.skipped += 1;
-            continue;
-        }
-        let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
-        arrays.clear();
-        let mut ev = ParsedEvent::new(DATASET, &text);
-        ev.offset = Some(line.offset);
-        match map_line(&text, &mut ev, &mut arrays) {
-            Ok(()) => {
-                arrays.put(&mut ev.fields);
-                ev.error = utf8_error;
-            }
-            Err(reason) => {
-                ev.fields.clear();
-                ev.timestamp = None;
-                ev.error = Some(Cow::Owned(format!(
-                    "line {}: not an S3 server access log line: {reason}",
-                    line.number
-                )));
-            }
-        }
-        send(emit, &mut stats, ev)?;
-    }
-    Ok(stats)
+    parse_token_lines(
+        reader,
+        limits,
+        emit,
+        DATASET,
+        "an S3 server access log line",
+        map_line,
+    )
 }
 
 fn map_line<'a>(
