@@ -986,44 +986,17 @@ fn truncated_record(recs: &[Value]) -> Result<(), String> {
 /// Every line that reached `dest`, parsed; a line that is not JSON (or is
 /// too deep for serde_json's default limit) becomes `{"unparseable": ...}`.
 async fn delivered_all(stack: &Stack, dest: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut token = None;
-    loop {
-        let list = stack
-            .s3
-            .list_objects_v2()
-            .bucket(dest)
-            .set_continuation_token(token)
-            .send()
-            .await
-            .expect("list destination");
-        for obj in list.contents() {
-            let body = stack
-                .s3
-                .get_object()
-                .bucket(dest)
-                .key(obj.key().unwrap_or_default())
-                .send()
-                .await
-                .expect("get delivered object")
-                .body
-                .collect()
-                .await
-                .expect("read delivered object")
-                .into_bytes();
-            for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                out.push(serde_json::from_slice(line).unwrap_or_else(|e| {
-                    json!({"unparseable": e.to_string(), "bytes": line.len(),
-                           "start": String::from_utf8_lossy(&line[..line.len().min(200)])})
-                }));
-            }
-        }
-        token = list.next_continuation_token().map(str::to_string);
-        if token.is_none() {
-            break;
-        }
-    }
-    out
+    stack
+        .delivered_lines(dest)
+        .await
+        .iter()
+        .map(|line| {
+            serde_json::from_slice(line).unwrap_or_else(|e| {
+                json!({"unparseable": e.to_string(), "bytes": line.len(),
+                       "start": String::from_utf8_lossy(&line[..line.len().min(200)])})
+            })
+        })
+        .collect()
 }
 
 struct Observed {

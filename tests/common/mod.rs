@@ -319,35 +319,53 @@ impl Stack {
             .expect("create delivery stream");
     }
 
-    /// Every record that reached the destination bucket, parsed.
-    pub async fn delivered(&self, dest_bucket: &str) -> Vec<serde_json::Value> {
+    /// Every record line that reached the destination bucket, all pages.
+    pub async fn delivered_lines(&self, dest_bucket: &str) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
-        let list = self
-            .s3
-            .list_objects_v2()
-            .bucket(dest_bucket)
-            .send()
-            .await
-            .expect("list destination");
-        for obj in list.contents() {
-            let body = self
+        let mut token = None;
+        loop {
+            let list = self
                 .s3
-                .get_object()
+                .list_objects_v2()
                 .bucket(dest_bucket)
-                .key(obj.key().unwrap_or_default())
+                .set_continuation_token(token)
                 .send()
                 .await
-                .expect("get delivered object")
-                .body
-                .collect()
-                .await
-                .expect("read delivered object")
-                .into_bytes();
-            for line in body.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-                out.push(serde_json::from_slice(line).expect("delivered record is JSON"));
+                .expect("list destination");
+            for obj in list.contents() {
+                let body = self
+                    .s3
+                    .get_object()
+                    .bucket(dest_bucket)
+                    .key(obj.key().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("get delivered object")
+                    .body
+                    .collect()
+                    .await
+                    .expect("read delivered object")
+                    .into_bytes();
+                out.extend(
+                    body.split(|b| *b == b'\n')
+                        .filter(|l| !l.is_empty())
+                        .map(<[u8]>::to_vec),
+                );
+            }
+            token = list.next_continuation_token().map(str::to_string);
+            if token.is_none() {
+                return out;
             }
         }
-        out
+    }
+
+    /// Every record that reached the destination bucket, parsed.
+    pub async fn delivered(&self, dest_bucket: &str) -> Vec<serde_json::Value> {
+        self.delivered_lines(dest_bucket)
+            .await
+            .iter()
+            .map(|l| serde_json::from_slice(l).expect("delivered record is JSON"))
+            .collect()
     }
 }
 
