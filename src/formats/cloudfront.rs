@@ -412,7 +412,7 @@ fn forwarded_ip(s: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::formats::testing::{run, Owned};
+    use crate::formats::testing::{absent, check, run, Owned};
     use crate::formats::Format;
 
     const ELASTIC: &[u8] = include_bytes!("../../tests/data/cloudfront/test-cloudfront.log");
@@ -420,23 +420,6 @@ mod tests {
 
     fn events(input: &[u8]) -> (Vec<Owned>, crate::formats::ParseStats) {
         run(Format::CloudFront, input, 64 * 1024).expect("parses")
-    }
-
-    fn check(ev: &Owned, want: &[(&str, &str)]) {
-        for (path, value) in want {
-            assert_eq!(ev.field(path), Some(*value), "{path} in {}", ev.original);
-        }
-    }
-
-    fn absent(ev: &Owned, paths: &[&str]) {
-        for path in paths {
-            assert_eq!(
-                ev.field(path),
-                None,
-                "{path} should be absent in {}",
-                ev.original
-            );
-        }
     }
 
     const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/78.0.3904.108 Safari/537.36";

@@ -448,7 +448,7 @@ fn secs<'a>(f: &mut Fields<'a>, path: &'static str, tok: &Token<'a>) -> Result<(
 
 #[cfg(test)]
 mod tests {
-    use crate::formats::testing::{run, Owned};
+    use crate::formats::testing::{absent, check, run, Owned};
     use crate::formats::Format;
 
     const ALB: &[u8] = include_bytes!("../../tests/data/elb/test-alb.log");
@@ -458,23 +458,6 @@ mod tests {
         let (evs, stats) = run(Format::Elb, input, 64 * 1024).expect("parses");
         assert_eq!(stats.events, evs.len() as u64);
         evs
-    }
-
-    fn check(ev: &Owned, want: &[(&str, &str)]) {
-        for (path, value) in want {
-            assert_eq!(ev.field(path), Some(*value), "{path} in {}", ev.original);
-        }
-    }
-
-    fn absent(ev: &Owned, paths: &[&str]) {
-        for path in paths {
-            assert_eq!(
-                ev.field(path),
-                None,
-                "{path} should be absent in {}",
-                ev.original
-            );
-        }
     }
 
     #[test]

@@ -363,7 +363,7 @@ fn map_line<'a>(
 
 #[cfg(test)]
 mod tests {
-    use crate::formats::testing::run;
+    use crate::formats::testing::{bad_line_between_good_ones, run};
     use crate::formats::Format;
 
     /// Alert (HTTP), netflow and alert (TLS) lines from elastic/integrations
@@ -509,14 +509,7 @@ mod tests {
             ),
         ];
         for (name, bad, why) in cases {
-            let mut input = format!("{good}\n").into_bytes();
-            input.extend_from_slice(bad);
-            input.extend_from_slice(format!("\n{good}\n").as_bytes());
-            let (evs, stats) = run(Format::NetworkFirewall, &input, 1 << 20).unwrap();
-            assert_eq!(evs.len(), 3, "{name}");
-            assert_eq!(stats.errors, 1, "{name}");
-            let err = evs[1].error.as_deref().unwrap();
-            assert!(err.contains("line 2") && err.contains(why), "{name}: {err}");
+            let evs = bad_line_between_good_ones(Format::NetworkFirewall, good, bad, why, name);
             assert_eq!(evs[2].field("observer.name"), Some("fw"), "{name}");
         }
     }

@@ -1137,7 +1137,7 @@ pub(crate) mod shared {
 
 #[cfg(test)]
 mod tests {
-    use crate::formats::testing::{run, Owned};
+    use crate::formats::testing::{bad_line_between_good_ones, run, Owned};
     use crate::formats::{Format, FormatError};
 
     /// Five findings and an empty `{"findings":[]}` from elastic/integrations
@@ -1361,14 +1361,7 @@ mod tests {
             ("findings not a list", br#"{"findings":3}"#, "not a list"),
         ];
         for (name, bad, why) in cases {
-            let mut input = format!("{good}\n").into_bytes();
-            input.extend_from_slice(bad);
-            input.extend_from_slice(format!("\n{good}\n").as_bytes());
-            let (evs, stats) = run(Format::GuardDuty, &input, 1 << 20).unwrap();
-            assert_eq!(evs.len(), 3, "{name}: {evs:?}");
-            assert_eq!(stats.errors, 1, "{name}");
-            let err = evs[1].error.as_deref().unwrap();
-            assert!(err.contains("line 2") && err.contains(why), "{name}: {err}");
+            let evs = bad_line_between_good_ones(Format::GuardDuty, good, bad, why, name);
             assert!(!evs[1].original.is_empty(), "{name}");
             assert_eq!(evs[2].field("aws.guardduty.id"), Some("ok"), "{name}");
         }

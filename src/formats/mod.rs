@@ -200,6 +200,45 @@ pub(crate) mod testing {
         }
     }
 
+    /// Asserts each (path, value) of `want` is in the event.
+    pub fn check(ev: &Owned, want: &[(&str, &str)]) {
+        for (path, value) in want {
+            assert_eq!(ev.field(path), Some(*value), "{path} in {}", ev.original);
+        }
+    }
+
+    /// Asserts none of `paths` is in the event.
+    pub fn absent(ev: &Owned, paths: &[&str]) {
+        for path in paths {
+            assert_eq!(
+                ev.field(path),
+                None,
+                "{path} should be absent in {}",
+                ev.original
+            );
+        }
+    }
+
+    /// Runs `format` over `good`, `bad`, `good` (one a line), and checks that
+    /// exactly the middle line became an error event naming line 2 and `why`.
+    pub fn bad_line_between_good_ones(
+        format: Format,
+        good: &str,
+        bad: &[u8],
+        why: &str,
+        name: &str,
+    ) -> Vec<Owned> {
+        let mut input = format!("{good}\n").into_bytes();
+        input.extend_from_slice(bad);
+        input.extend_from_slice(format!("\n{good}\n").as_bytes());
+        let (evs, stats) = run(format, &input, 1 << 20).unwrap();
+        assert_eq!(evs.len(), 3, "{name}: {evs:?}");
+        assert_eq!(stats.errors, 1, "{name}");
+        let err = evs[1].error.as_deref().unwrap_or_default();
+        assert!(err.contains("line 2") && err.contains(why), "{name}: {err}");
+        evs
+    }
+
     pub fn run(
         format: Format,
         input: &[u8],

@@ -231,7 +231,7 @@ fn looks_like_region(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::region_of_host;
-    use crate::formats::testing::{run, Owned};
+    use crate::formats::testing::{absent, check, run, Owned};
     use crate::formats::Format;
 
     const ELASTIC: &[u8] = include_bytes!("../../tests/data/s3access/test-s3-server-access.log");
@@ -241,23 +241,6 @@ mod tests {
         let (evs, stats) = run(Format::S3Access, input, 64 * 1024).expect("parses");
         assert_eq!(stats.events, evs.len() as u64);
         evs
-    }
-
-    fn check(ev: &Owned, want: &[(&str, &str)]) {
-        for (path, value) in want {
-            assert_eq!(ev.field(path), Some(*value), "{path} in {}", ev.original);
-        }
-    }
-
-    fn absent(ev: &Owned, paths: &[&str]) {
-        for path in paths {
-            assert_eq!(
-                ev.field(path),
-                None,
-                "{path} should be absent in {}",
-                ev.original
-            );
-        }
     }
 
     const UA: &str = "AWS-Support-TrustedAdvisor, aws-internal/3 aws-sdk-java/1.11.590 Linux/4.9.137-0.1.ac.218.74.329.metal1.x86_64 OpenJDK_64-Bit_Server_VM/25.212-b03 java/1.8.0_212 vendor/Oracle_Corporation";
