@@ -207,16 +207,11 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             let state = &mut states[msg];
             let mut parsed_ok = false;
             match result {
-                Err(ObjectError::Deadline {
-                    resume_at: Some(n),
-                    ref bucket,
-                    ref key,
-                }) if can_continue => {
-                    let e = ObjectError::Deadline {
-                        bucket: bucket.clone(),
-                        key: key.clone(),
-                        resume_at: Some(n),
-                    };
+                Err(
+                    e @ ObjectError::Deadline {
+                        resume_at: Some(n), ..
+                    },
+                ) if can_continue => {
                     unfinished.insert(slot, (msg, obj.clone(), n, e.to_string()));
                 }
                 Ok(outcome) => {

@@ -120,7 +120,7 @@ struct Totals {
 
 fn replay(args: &[String]) -> Result<()> {
     let o = parse_options(args)?;
-    let limits = limits_from_env()?;
+    let limits = Limits::from_env()?;
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(1 << 20, stdout.lock());
     let mut by_format: BTreeMap<&'static str, Totals> = BTreeMap::new();
@@ -200,23 +200,4 @@ fn replay(args: &[String]) -> Result<()> {
         bail!("{failed} file(s) could not be read");
     }
     Ok(())
-}
-
-fn limits_from_env() -> Result<Limits> {
-    let d = Limits::default();
-    let num = |var: &str, default: u64| -> Result<u64> {
-        match std::env::var(var) {
-            Ok(v) if !v.trim().is_empty() => v
-                .trim()
-                .parse()
-                .with_context(|| format!("{var} must be a whole number, not {v:?}")),
-            _ => Ok(default),
-        }
-    };
-    Ok(Limits {
-        max_object_bytes: num("MAX_OBJECT_BYTES", d.max_object_bytes)?,
-        max_decompressed_bytes: num("MAX_DECOMPRESSED_BYTES", d.max_decompressed_bytes)?,
-        max_line_bytes: num("MAX_LINE_BYTES", d.max_line_bytes as u64)? as usize,
-        max_events_per_object: num("MAX_EVENTS_PER_OBJECT", d.max_events_per_object)?,
-    })
 }

@@ -107,6 +107,36 @@ impl Default for Limits {
     }
 }
 
+impl Limits {
+    /// The limits from the environment (`MAX_*` variables), defaults for the rest.
+    pub fn from_env() -> Result<Limits, ConfigError> {
+        Limits::from_lookup(&|name: &str| {
+            std::env::var(name)
+                .ok()
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        })
+    }
+
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Limits, ConfigError> {
+        let d = Limits::default();
+        Ok(Limits {
+            max_object_bytes: parse_num(get, "MAX_OBJECT_BYTES", d.max_object_bytes)?,
+            max_decompressed_bytes: parse_num(
+                get,
+                "MAX_DECOMPRESSED_BYTES",
+                d.max_decompressed_bytes,
+            )?,
+            max_line_bytes: parse_num(get, "MAX_LINE_BYTES", d.max_line_bytes as u64)? as usize,
+            max_events_per_object: parse_num(
+                get,
+                "MAX_EVENTS_PER_OBJECT",
+                d.max_events_per_object,
+            )?,
+        })
+    }
+}
+
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -244,22 +274,7 @@ impl Config {
             (None, None) => Vec::new(),
         };
 
-        let defaults = Limits::default();
-        let limits = Limits {
-            max_object_bytes: parse_num(&get, "MAX_OBJECT_BYTES", defaults.max_object_bytes)?,
-            max_decompressed_bytes: parse_num(
-                &get,
-                "MAX_DECOMPRESSED_BYTES",
-                defaults.max_decompressed_bytes,
-            )?,
-            max_line_bytes: parse_num(&get, "MAX_LINE_BYTES", defaults.max_line_bytes as u64)?
-                as usize,
-            max_events_per_object: parse_num(
-                &get,
-                "MAX_EVENTS_PER_OBJECT",
-                defaults.max_events_per_object,
-            )?,
-        };
+        let limits = Limits::from_lookup(&get)?;
 
         let max_concurrency = parse_num(&get, "MAX_CONCURRENCY", 8)? as usize;
         if max_concurrency == 0 {
