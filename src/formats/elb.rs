@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::fields::{
-    is_ip, iso8601_utc, num, parse_token_lines, present, put_tls_version, put_url_parts,
+    is_ip, iso8601_utc, num, parse_token_lines, present, put_request, put_tls_version,
     request_line, JsonArrays, Token, Tokens,
 };
 use super::{Emit, FormatError, Limits, ParseStats};
@@ -232,29 +232,6 @@ fn http_after_name<'a>(t: &mut Tokens<'a>, f: &mut Fields<'a>, alb: bool) -> Res
         put_tls_version(f, p);
     }
     Ok(())
-}
-
-/// `"GET http://host:80/path?q HTTP/1.1"` -> method, `url.*`, `http.version`.
-fn put_request<'a>(f: &mut Fields<'a>, request: Cow<'a, str>) {
-    match request {
-        Cow::Borrowed(s) => {
-            let r = request_line(s);
-            f.opt_str("http.request.method", r.method);
-            f.opt_str("http.version", r.version);
-            if let Some(uri) = r.uri {
-                f.str("url.original", uri);
-                put_url_parts(f, uri);
-            }
-        }
-        // Escaped quotes in the request line: rare; keep the parts, owned.
-        Cow::Owned(s) => {
-            let r = request_line(&s);
-            let own = |v: Option<&str>| v.map(|v| Cow::Owned(v.to_string()));
-            f.opt_cow("http.request.method", own(r.method));
-            f.opt_cow("http.version", own(r.version));
-            f.opt_cow("url.original", own(r.uri));
-        }
-    }
 }
 
 /// Network Load Balancer (TLS listener) access log, after the type.

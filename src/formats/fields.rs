@@ -429,6 +429,31 @@ pub fn num<T: std::str::FromStr>(s: &str, name: &str) -> Result<Option<T>, Strin
     }
 }
 
+/// A quoted request line (`"GET http://host:80/path?q HTTP/1.1"`, or S3's
+/// `GET /bucket/key?x HTTP/1.1`) -> `http.request.method`, `url.original` and
+/// its parts, `http.version`.
+pub fn put_request<'a>(f: &mut Fields<'a>, request: Cow<'a, str>) {
+    match request {
+        Cow::Borrowed(s) => {
+            let r = request_line(s);
+            f.opt_str("http.request.method", r.method);
+            f.opt_str("http.version", r.version);
+            if let Some(uri) = r.uri {
+                f.str("url.original", uri);
+                put_url_parts(f, uri);
+            }
+        }
+        // Escaped quotes in the request line: rare; keep the parts, owned.
+        Cow::Owned(s) => {
+            let r = request_line(&s);
+            let own = |v: Option<&str>| v.map(|v| Cow::Owned(v.to_string()));
+            f.opt_cow("http.request.method", own(r.method));
+            f.opt_cow("http.version", own(r.version));
+            f.opt_cow("url.original", own(r.uri));
+        }
+    }
+}
+
 /// Maps one line's tokens into an event; `Err` says why the line is not of
 /// the format.
 pub type MapLine = for<'a> fn(&'a str, &mut ParsedEvent<'a>, &mut JsonArrays) -> Result<(), String>;

@@ -13,8 +13,8 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::fields::{
-    http_date_utc, is_ip, num, parse_token_lines, put_tls_version, put_url_parts, request_line,
-    JsonArrays, Token, Tokens,
+    http_date_utc, is_ip, num, parse_token_lines, put_request, put_tls_version, JsonArrays, Token,
+    Tokens,
 };
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
@@ -162,30 +162,6 @@ fn map_line<'a>(
 
 fn put<'a>(f: &mut Fields<'a>, path: &'static str, tok: &Token<'a>) {
     f.opt_cow(path, tok.value());
-}
-
-/// `GET /bucket/key?x HTTP/1.1` -> `http.request.method`, `url.original`
-/// (the path and query as sent), `url.path`, `url.query`, `http.version`.
-fn put_request<'a>(f: &mut Fields<'a>, request: Cow<'a, str>) {
-    match request {
-        Cow::Borrowed(s) => {
-            let r = request_line(s);
-            f.opt_str("http.request.method", r.method);
-            f.opt_str("http.version", r.version);
-            if let Some(uri) = r.uri {
-                f.str("url.original", uri);
-                put_url_parts(f, uri);
-            }
-        }
-        // Escaped quotes in the request: rare; keep the parts, owned.
-        Cow::Owned(s) => {
-            let r = request_line(&s);
-            let own = |v: Option<&str>| v.map(|v| Cow::Owned(v.to_string()));
-            f.opt_cow("http.request.method", own(r.method));
-            f.opt_cow("http.version", own(r.version));
-            f.opt_cow("url.original", own(r.uri));
-        }
-    }
 }
 
 /// The region in an S3 endpoint host: `s3.eu-west-1.amazonaws.com`,
