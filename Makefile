@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv build test lint demo deploy clean
+.PHONY: help venv build test lint bench demo deploy clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -31,6 +31,9 @@ lint: venv $(CARGO_DENY) ## cargo fmt --check, clippy -D warnings, cargo deny, c
 	cargo clippy --all-targets -- -D warnings
 	$(CARGO_DENY) check licenses bans sources
 	VENV=$(VENV) bash scripts/lint-templates.sh
+
+bench: ## Benchmark against the decompression floor; writes bench/results.json and BENCHMARKS.md
+	cargo bench --bench forwarder
 
 demo: venv ## Run the function end to end on the local stack and show the records
 	bash scripts/demo.sh

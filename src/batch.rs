@@ -178,7 +178,13 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         let sink = tokio::spawn(batcher::run(
             self.firehose.clone(),
             rx,
-            SinkOptions::new(self.config.firehose_max_attempts, sink_deadline),
+            SinkOptions {
+                pack: self
+                    .config
+                    .pack_records
+                    .then_some(crate::sink::MAX_RECORD_BYTES),
+                ..SinkOptions::new(self.config.firehose_max_attempts, sink_deadline)
+            },
         ));
         let alarm = {
             let cancel = cancel.clone();

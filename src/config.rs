@@ -162,6 +162,8 @@ pub struct Config {
     pub firehose_max_attempts: u32,
     /// Size limits.
     pub limits: Limits,
+    /// Several events per Firehose record, newline-delimited (`RECORD_PACKING=ndjson`).
+    pub pack_records: bool,
 }
 
 impl Config {
@@ -297,6 +299,7 @@ impl Config {
             deadline_margin: Duration::from_millis(parse_num(&get, "DEADLINE_MARGIN_MS", 10_000)?),
             firehose_max_attempts,
             limits,
+            pack_records: parse_packing(&get)?,
         })
     }
 
@@ -473,6 +476,20 @@ fn parse_num(
     }
 }
 
+/// `RECORD_PACKING`: `none` (one event per Firehose record, the default) or
+/// `ndjson` (consecutive events of one object, newline-delimited, share a
+/// record of up to 1,000 KiB).
+fn parse_packing(get: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
+    match get("RECORD_PACKING").map(|v| v.to_ascii_lowercase()) {
+        None => Ok(false),
+        Some(v) => match v.as_str() {
+            "none" => Ok(false),
+            "ndjson" => Ok(true),
+            _ => Err(invalid("RECORD_PACKING", &v, "expected none or ndjson")),
+        },
+    }
+}
+
 fn parse_bool(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
@@ -584,6 +601,17 @@ mod tests {
         assert!(c.bucket_allowed("anything"));
         assert!(c.include_original);
         assert_eq!(c.limits, Limits::default());
+        assert!(!c.pack_records);
+    }
+
+    #[test]
+    fn record_packing_is_none_or_ndjson() {
+        let with = |v: &str| cfg(&[("DELIVERY_STREAM_NAME", "logs"), ("RECORD_PACKING", v)]);
+        assert!(with("ndjson").unwrap().pack_records);
+        assert!(with("NDJSON").unwrap().pack_records);
+        assert!(!with("none").unwrap().pack_records);
+        let err = with("gzip").unwrap_err().to_string();
+        assert!(err.contains("RECORD_PACKING"), "{err}");
     }
 
     #[test]

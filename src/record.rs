@@ -197,6 +197,29 @@ pub struct RecordWriter {
     sorted_paths: Vec<&'static str>,
     sorted_order: Vec<u32>,
     open: Vec<&'static str>,
+    /// The entries in path order, each split into parent segments and leaf
+    /// once (not per record); rebuilt when the sort order changes.
+    layout: Vec<Slot>,
+    /// Parent segments of the slots; equal segments of neighbouring slots
+    /// share one pointer, so that comparing them is a pointer comparison.
+    segments: Vec<&'static str>,
+    /// The shape of the last event written (its field paths by address and
+    /// whether it had an offset and an error); an event of the same shape
+    /// reuses `entries` and `layout` as they are.
+    shape: Vec<(usize, usize)>,
+    shape_flags: (bool, bool),
+    shape_valid: bool,
+}
+
+/// One entry of the layout.
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// Index into `entries` (whose source may change between events of the
+    /// same paths).
+    entry: u32,
+    leaf: &'static str,
+    /// `segments[segs.0..segs.1]` are the parent objects, outermost first.
+    segs: (u32, u32),
 }
 
 /// Where the value of an entry comes from: the writer's own fields, or the
@@ -237,6 +260,11 @@ impl RecordWriter {
             sorted_paths: Vec::with_capacity(48),
             sorted_order: Vec::with_capacity(48),
             open: Vec::with_capacity(8),
+            layout: Vec::with_capacity(48),
+            segments: Vec::with_capacity(96),
+            shape: Vec::with_capacity(48),
+            shape_flags: (false, false),
+            shape_valid: false,
         }
     }
 
@@ -258,22 +286,25 @@ impl RecordWriter {
             original: ev.original,
         };
         out.clear();
-        self.common_entries(ev);
-        if ev.fields.iter().any(|(p, _)| p.starts_with("cloud.")) {
-            self.entries.push(("cloud.provider", Src::CloudProvider));
-        }
-        for (i, (path, _)) in ev.fields.iter().enumerate() {
-            // The writer's own fields win: a format's leaf may not take the
-            // name of an object they live in (a leaf sorts first and would
-            // otherwise hide them).
-            if matches!(
-                *path,
-                "event" | "aws" | "aws.s3" | "log" | "error" | "cloud"
-            ) {
-                continue;
+        if !self.same_shape(ev) {
+            self.common_entries(ev);
+            if ev.fields.iter().any(|(p, _)| p.starts_with("cloud.")) {
+                self.entries.push(("cloud.provider", Src::CloudProvider));
             }
-            // More than u32::MAX fields cannot fit in a record anyway.
-            self.entries.push((path, Src::Field(i as u32)));
+            for (i, (path, _)) in ev.fields.iter().enumerate() {
+                // The writer's own fields win: a format's leaf may not take the
+                // name of an object they live in (a leaf sorts first and would
+                // otherwise hide them).
+                if matches!(
+                    *path,
+                    "event" | "aws" | "aws.s3" | "log" | "error" | "cloud"
+                ) {
+                    continue;
+                }
+                // More than u32::MAX fields cannot fit in a record anyway.
+                self.entries.push((path, Src::Field(i as u32)));
+            }
+            self.remember_shape(ev);
         }
         self.write_nested(out, &common);
         out.push(b'\n');
@@ -282,6 +313,30 @@ impl RecordWriter {
         }
         self.write_truncated(&common, out);
         true
+    }
+
+    /// Whether `ev` has the shape of the last event written, so that the
+    /// entries built for that one apply as they are.
+    fn same_shape(&self, ev: &ParsedEvent<'_>) -> bool {
+        self.shape_valid
+            && self.shape_flags == (ev.offset.is_some(), ev.error.is_some())
+            && self.shape.len() == ev.fields.len()
+            && self
+                .shape
+                .iter()
+                .zip(ev.fields.iter())
+                .all(|(&(ptr, len), (p, _))| p.as_ptr() as usize == ptr && p.len() == len)
+    }
+
+    fn remember_shape(&mut self, ev: &ParsedEvent<'_>) {
+        self.shape.clear();
+        self.shape.extend(
+            ev.fields
+                .iter()
+                .map(|(p, _)| (p.as_ptr() as usize, p.len())),
+        );
+        self.shape_flags = (ev.offset.is_some(), ev.error.is_some());
+        self.shape_valid = true;
     }
 
     fn common_entries(&mut self, ev: &ParsedEvent<'_>) {
@@ -311,6 +366,7 @@ impl RecordWriter {
         // shrinks the escaped text by at least one byte, so one cut suffices.
         let write = |this: &mut Self, original: &str, out: &mut Vec<u8>| {
             out.clear();
+            this.shape_valid = false;
             this.common_entries(common.ev);
             this.entries.push(("tags", Src::Tags));
             let c = Common {
@@ -364,6 +420,46 @@ impl RecordWriter {
         let paths = &self.sorted_paths;
         self.sorted_order
             .sort_by(|a, b| cmp_paths(paths[*a as usize], paths[*b as usize]));
+        self.build_layout();
+    }
+
+    /// Splits every sorted entry into parent segments and leaf.
+    fn build_layout(&mut self) {
+        self.layout.clear();
+        self.segments.clear();
+        let mut prev: (u32, u32) = (0, 0);
+        for &i in &self.sorted_order {
+            let path = self.entries[i as usize].0;
+            let (parent, leaf) = match path.rsplit_once('.') {
+                Some((p, l)) => (p, l),
+                None => ("", path),
+            };
+            let start = self.segments.len() as u32;
+            if !parent.is_empty() {
+                for (d, seg) in parent.split('.').enumerate() {
+                    // Reuse the neighbour's pointer for an equal segment at
+                    // the same depth under equal parents.
+                    let same_prefix = (d as u32) < prev.1 - prev.0
+                        && (d == 0
+                            || std::ptr::eq(
+                                self.segments[(prev.0 as usize) + d - 1],
+                                self.segments[start as usize + d - 1],
+                            ));
+                    let candidate = same_prefix.then(|| self.segments[prev.0 as usize + d]);
+                    match candidate {
+                        Some(c) if c == seg => self.segments.push(c),
+                        _ => self.segments.push(seg),
+                    }
+                }
+            }
+            let segs = (start, self.segments.len() as u32);
+            self.layout.push(Slot {
+                entry: i,
+                leaf,
+                segs,
+            });
+            prev = segs;
+        }
     }
 
     /// Writes the entries as one nested JSON object. A path that repeats, or
@@ -377,8 +473,8 @@ impl RecordWriter {
         out.push(b'{');
         let mut first = true; // first member of the innermost open object
         let mut last_leaf: &str = "";
-        for &i in &self.sorted_order {
-            let (path, src) = self.entries[i as usize];
+        for slot in &self.layout {
+            let (path, src) = self.entries[slot.entry as usize];
             if !last_leaf.is_empty()
                 && (path == last_leaf
                     || (path.starts_with(last_leaf)
@@ -393,20 +489,13 @@ impl RecordWriter {
             if matches!(value, FieldValue::F64(f) if !f.is_finite()) {
                 continue;
             }
-            let (parent, leaf) = match path.rsplit_once('.') {
-                Some((p, l)) => (p, l),
-                None => ("", path),
-            };
-            let depth = if parent.is_empty() {
-                0
-            } else {
-                parent.split('.').count()
-            };
-            let parents = || parent.split('.').take(depth);
+            let leaf = slot.leaf;
+            let parents = &self.segments[slot.segs.0 as usize..slot.segs.1 as usize];
+            let depth = parents.len();
             let common = open
                 .iter()
-                .zip(parents())
-                .take_while(|(a, b)| **a == *b)
+                .zip(parents)
+                .take_while(|(a, b)| same_path(a, b))
                 .count();
             // A leaf may not take the name of an object already open.
             if common == depth && open.len() > depth && open[depth] == leaf {
@@ -417,7 +506,7 @@ impl RecordWriter {
                 out.push(b'}');
                 first = false;
             }
-            for seg in parents().skip(common) {
+            for &seg in &parents[common..] {
                 if !first {
                     out.push(b',');
                 }
@@ -521,8 +610,21 @@ fn write_key(out: &mut Vec<u8>, key: &str) {
 }
 
 fn write_str(out: &mut Vec<u8>, s: &str) {
-    // Writing a &str into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *out, s);
+    let b = s.as_bytes();
+    // Most values need no escaping: one branch-free pass finds out (it
+    // vectorizes), then one copy.
+    let plain = !b.iter().fold(false, |acc, &c| {
+        acc | (c < 0x20) | (c == b'"') | (c == b'\\')
+    });
+    if plain {
+        out.reserve(b.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(b);
+        out.push(b'"');
+    } else {
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
+    }
 }
 
 fn write_value(out: &mut Vec<u8>, v: &FieldValue<'_>) {

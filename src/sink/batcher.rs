@@ -32,12 +32,14 @@ pub struct Chunk {
     pub ends: Vec<usize>,
 }
 
-/// Where a record comes from.
+/// Where a record comes from: `events` consecutive events of one object,
+/// the first with `ordinal` (one event unless records are packed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
     pub msg: usize,
     pub object: usize,
     pub ordinal: u64,
+    pub events: u32,
 }
 
 impl Chunk {
@@ -50,8 +52,37 @@ impl Chunk {
                 msg: self.msg,
                 object: self.object,
                 ordinal: self.first + i as u64,
+                events: 1,
             };
             (origin, rec)
+        })
+    }
+
+    /// The chunk's events packed into as few records as fit `max_bytes`
+    /// each: consecutive newline-terminated events, back to back (slices of
+    /// the chunk, no copy). An event alone over `max_bytes` is a record alone.
+    pub fn packed(&self, max_bytes: usize) -> impl Iterator<Item = (Origin, Bytes)> + '_ {
+        let mut i = 0;
+        let mut start = 0;
+        std::iter::from_fn(move || {
+            if i == self.ends.len() {
+                return None;
+            }
+            let first = i;
+            i += 1;
+            while i < self.ends.len() && self.ends[i] - start <= max_bytes {
+                i += 1;
+            }
+            let end = self.ends[i - 1];
+            let rec = self.data.slice(start..end);
+            start = end;
+            let origin = Origin {
+                msg: self.msg,
+                object: self.object,
+                ordinal: self.first + first as u64,
+                events: (i - first) as u32,
+            };
+            Some((origin, rec))
         })
     }
 }
@@ -68,6 +99,9 @@ pub struct SinkOptions {
     /// First backoff; doubles per attempt, with full jitter.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
+    /// Pack consecutive events of an object into records of up to this many
+    /// bytes (`RECORD_PACKING=ndjson`); `None` sends one event per record.
+    pub pack: Option<usize>,
 }
 
 impl SinkOptions {
@@ -78,6 +112,7 @@ impl SinkOptions {
             max_in_flight: 4,
             base_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
+            pack: None,
         }
     }
 }
@@ -94,6 +129,8 @@ pub struct SinkReport {
     pub records_failed: u64,
     pub bytes_sent: u64,
     pub calls: u64,
+    /// Events in the records sent (more than `records_sent` when packed).
+    pub events_sent: u64,
     /// Records sent again after a partial or whole-call failure.
     pub records_retried: u64,
     /// The last error seen, for the log.
@@ -119,6 +156,7 @@ impl SinkReport {
             *lowest = (*lowest).min(ordinal);
         }
         self.records_sent += other.records_sent;
+        self.events_sent += other.events_sent;
         self.records_failed += other.records_failed;
         self.bytes_sent += other.bytes_sent;
         self.calls += other.calls;
@@ -162,7 +200,11 @@ pub async fn run<F: Firehose>(
                 break;
             }
         };
-        for (origin, record) in chunk.records() {
+        let records: Box<dyn Iterator<Item = (Origin, Bytes)> + Send + '_> = match opts.pack {
+            Some(max) => Box::new(chunk.packed(max)),
+            None => Box::new(chunk.records()),
+        };
+        for (origin, record) in records {
             if batch.len() == MAX_BATCH_RECORDS || batch_bytes + record.len() > MAX_BATCH_BYTES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH_RECORDS));
                 batch_bytes = 0;
@@ -246,6 +288,7 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
                     match code {
                         None => {
                             report.records_sent += 1;
+                            report.events_sent += u64::from(origin.events);
                             report.bytes_sent += rec.len() as u64;
                         }
                         Some(code) => {
@@ -405,6 +448,55 @@ mod tests {
         let report = run_with(fh.clone(), vec![chunk(0, &refs)], opts()).await;
         assert_eq!(report.records_sent, 9);
         assert_eq!(*fh.calls.lock().unwrap(), vec![4, 4, 1]);
+    }
+
+    #[tokio::test]
+    async fn packing_joins_consecutive_events_up_to_the_record_limit() {
+        let fh = Arc::new(Scripted::default());
+        let recs: Vec<Vec<u8>> = (0..10)
+            .map(|i| format!("event {i}\n").into_bytes())
+            .collect();
+        let refs: Vec<&[u8]> = recs.iter().map(|r| r.as_slice()).collect();
+        let mut o = opts();
+        // Room for three 8-byte events per record.
+        o.pack = Some(26);
+        let report = run_with(fh.clone(), vec![chunk(0, &refs)], o).await;
+        let got = fh.accepted.lock().unwrap().clone();
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[0], "event 0\nevent 1\nevent 2\n");
+        assert_eq!(got[3], "event 9\n");
+        assert_eq!(got.concat(), recs.concat(), "every event once, in order");
+        assert_eq!(report.records_sent, 4);
+        assert_eq!(report.events_sent, 10);
+    }
+
+    #[test]
+    fn an_event_over_the_pack_limit_is_a_record_alone() {
+        let c = chunk(0, &[b"a\n", &[b'x'; 40], b"b\n", b"c\n"]);
+        let packed: Vec<(Origin, Bytes)> = c.packed(10).collect();
+        let sizes: Vec<(u64, u32, usize)> = packed
+            .iter()
+            .map(|(o, r)| (o.ordinal, o.events, r.len()))
+            .collect();
+        assert_eq!(sizes, vec![(0, 1, 2), (1, 1, 40), (2, 2, 4)]);
+    }
+
+    #[tokio::test]
+    async fn a_packed_record_that_fails_reports_its_first_event() {
+        let fh = Arc::new(Scripted::default());
+        fh.script.lock().unwrap().push(Ok(vec![1]));
+        for _ in 0..4 {
+            fh.script.lock().unwrap().push(Ok(vec![0]));
+        }
+        let mut c = chunk(4, &[b"a\n", b"b\n", b"c\n", b"d\n"]);
+        c.first = 100;
+        let mut o = opts();
+        o.pack = Some(4);
+        let report = run_with(fh.clone(), vec![c], o).await;
+        // Records are "a\nb\n" (events 100-101) and "c\nd\n" (102-103); the second fails.
+        assert_eq!(report.unaccepted.get(&4), Some(&102));
+        assert!(report.failed_messages.contains(&4));
+        assert_eq!(report.events_sent, 2);
     }
 
     #[tokio::test]

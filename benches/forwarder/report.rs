@@ -1,0 +1,492 @@
+//! Turns the measurements into figures, checks them against the targets,
+//! and writes them: `bench/results.json`, Markdown tables, `BENCHMARKS.md`.
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::corpus::Corpus;
+use crate::measure::Measured;
+
+/// The raw runs of one corpus.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct CorpusRuns {
+    pub name: String,
+    pub decompress: Measured,
+    pub floor_parse: Measured,
+    /// (cores, run)
+    pub in_process: Vec<(usize, Measured)>,
+    pub whole: Vec<(usize, Measured)>,
+    /// In process, most cores, `RECORD_PACKING=ndjson`.
+    pub packed: Measured,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamSize {
+    pub uncompressed_bytes: u64,
+    pub expected_events: u64,
+    pub measured: Measured,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamRun {
+    pub sizes: Vec<StreamSize>,
+}
+
+/// Figures of one corpus, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub corpus: String,
+    pub objects: usize,
+    pub uncompressed_mb: f64,
+    pub compressed_mb: f64,
+    pub events: u64,
+    pub decompress_mb_s_1c: f64,
+    pub floor_parse_mb_s_1c: f64,
+    /// (cores, MB/s)
+    pub in_process_mb_s: Vec<(usize, f64)>,
+    pub in_process_events_s: Vec<(usize, f64)>,
+    pub whole_mb_s: Vec<(usize, f64)>,
+    pub ratio_in_process_to_decompress_1c: f64,
+    pub ratio_in_process_to_floor_parse_1c: f64,
+    /// (cores, whole / in-process)
+    pub ratio_whole_to_in_process: Vec<(usize, f64)>,
+    pub peak_rss_mib_in_process: f64,
+    pub peak_rss_mib_whole: f64,
+    pub calls_per_10k_events: f64,
+    pub mean_bytes_per_call: f64,
+    pub full_call_share: f64,
+    pub billable_units_per_gb: f64,
+    pub billable_units_per_gb_packed: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Target {
+    pub target: String,
+    pub measured: String,
+    pub met: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Machine {
+    pub cpu: String,
+    pub cpus: usize,
+    pub memory_gib: f64,
+    pub kernel: String,
+    pub rustc: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub seed: u64,
+    pub core_counts: Vec<usize>,
+    pub figures: Vec<Figures>,
+    pub stream: StreamRun,
+    pub init_ms: Vec<f64>,
+    pub init_ms_median: f64,
+    pub init_ms_max: f64,
+    pub targets: Vec<Target>,
+    pub runs: Vec<CorpusRuns>,
+}
+
+fn mb_s(m: &Measured) -> f64 {
+    if m.seconds > 0.0 {
+        m.uncompressed_bytes as f64 / 1e6 / m.seconds
+    } else {
+        0.0
+    }
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+impl Report {
+    pub fn new(
+        corpora: &[Corpus],
+        runs: Vec<CorpusRuns>,
+        stream: StreamRun,
+        mut init_ms: Vec<f64>,
+        core_counts: Vec<usize>,
+    ) -> Report {
+        let figures: Vec<Figures> = corpora
+            .iter()
+            .zip(&runs)
+            .map(|(c, r)| figures(c, r))
+            .collect();
+        init_ms.sort_by(f64::total_cmp);
+        let init_ms_median = init_ms.get(init_ms.len() / 2).copied().unwrap_or(0.0);
+        let init_ms_max = init_ms.last().copied().unwrap_or(0.0);
+        let mut report = Report {
+            machine: machine(),
+            seed: corpora.first().map_or(0, |c| c.seed),
+            core_counts,
+            figures,
+            stream,
+            init_ms,
+            init_ms_median,
+            init_ms_max,
+            targets: Vec::new(),
+            runs,
+        };
+        report.targets = report.targets();
+        report
+    }
+
+    fn targets(&self) -> Vec<Target> {
+        let mut t = Vec::new();
+        for f in &self.figures {
+            if f.corpus.starts_with("cloudtrail") || f.corpus.starts_with("vpcflow") {
+                t.push(Target {
+                    target: format!(
+                        "{}: parse and normalize ≥ 0.5× the decompression floor, 1 core",
+                        f.corpus
+                    ),
+                    measured: format!("{:.2}×", f.ratio_in_process_to_decompress_1c),
+                    met: f.ratio_in_process_to_decompress_1c >= 0.5,
+                });
+            }
+        }
+        for f in &self.figures {
+            for (cores, ratio) in &f.ratio_whole_to_in_process {
+                t.push(Target {
+                    target: format!(
+                        "{}: whole path ≥ 0.8× in process, {cores} core(s)",
+                        f.corpus
+                    ),
+                    measured: format!("{ratio:.2}×"),
+                    met: *ratio >= 0.8,
+                });
+            }
+        }
+        if let (Some(small), Some(big)) = (self.stream.sizes.first(), self.stream.sizes.last()) {
+            let big_mib = mib(big.measured.peak_rss_kib);
+            let small_mib = mib(small.measured.peak_rss_kib);
+            t.push(Target {
+                target: format!(
+                    "peak RSS < 64 MiB for one {:.2} GiB object, whole path",
+                    big.uncompressed_bytes as f64 / (1u64 << 30) as f64
+                ),
+                measured: format!("{big_mib:.1} MiB"),
+                met: big_mib < 64.0,
+            });
+            t.push(Target {
+                target: format!(
+                    "memory independent of object size ({:.0} MiB object vs {:.0} MiB)",
+                    big.uncompressed_bytes as f64 / (1u64 << 20) as f64,
+                    small.uncompressed_bytes as f64 / (1u64 << 20) as f64
+                ),
+                measured: format!("{big_mib:.1} vs {small_mib:.1} MiB"),
+                met: big_mib <= small_mib + 8.0,
+            });
+        }
+        t.push(Target {
+            target: "init < 20 ms (median, process start to the first `next`)".into(),
+            measured: format!(
+                "{:.1} ms (max {:.1})",
+                self.init_ms_median, self.init_ms_max
+            ),
+            met: self.init_ms_median < 20.0,
+        });
+        for f in &self.figures {
+            t.push(Target {
+                target: format!("{}: ≥ 95% of PutRecordBatch calls full", f.corpus),
+                measured: format!("{:.1}%", f.full_call_share * 100.0),
+                met: f.full_call_share >= 0.95,
+            });
+        }
+        if let Some(&most) = self.core_counts.last().filter(|&&n| n > 1) {
+            for f in &self.figures {
+                let one = f.in_process_mb_s.first().map_or(0.0, |x| x.1);
+                let all = f.in_process_mb_s.last().map_or(0.0, |x| x.1);
+                let speedup = if one > 0.0 { all / one } else { 0.0 };
+                t.push(Target {
+                    target: format!(
+                        "{}: {most} cores used (in process ≥ 1.5× the 1-core rate)",
+                        f.corpus
+                    ),
+                    measured: format!("{speedup:.2}×"),
+                    met: speedup >= 1.5,
+                });
+            }
+        }
+        t
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut s = String::new();
+        let m = &self.machine;
+        let _ = writeln!(
+            s,
+            "Run {} on {} ({} CPUs, {:.0} GiB, Linux {}), {}; seed {:#x}.\n",
+            m.date, m.cpu, m.cpus, m.memory_gib, m.kernel, m.rustc, self.seed
+        );
+        let cores = &self.core_counts;
+        let _ = writeln!(s, "#### Throughput (uncompressed MB/s; `Nc` = N cores)\n");
+        let mut head = String::from("| corpus | MB | events | decompress 1c | floor parse 1c |");
+        let mut rule = String::from("|---|---:|---:|---:|---:|");
+        for n in cores {
+            let _ = write!(head, " ours {n}c |");
+            rule.push_str("---:|");
+        }
+        for n in cores {
+            let _ = write!(head, " whole {n}c |");
+            rule.push_str("---:|");
+        }
+        head.push_str(" ours ÷ decompress 1c | ours ÷ floor parse 1c |");
+        rule.push_str("---:|---:|");
+        for n in cores {
+            let _ = write!(head, " whole ÷ ours {n}c |");
+            rule.push_str("---:|");
+        }
+        let _ = write!(head, " events/s {}c |", cores.last().unwrap_or(&1));
+        rule.push_str("---:|");
+        let _ = writeln!(s, "{head}\n{rule}");
+        for f in &self.figures {
+            let mut row = format!(
+                "| {} | {:.0} | {} | {:.0} | {:.0} |",
+                f.corpus, f.uncompressed_mb, f.events, f.decompress_mb_s_1c, f.floor_parse_mb_s_1c
+            );
+            for (_, v) in &f.in_process_mb_s {
+                let _ = write!(row, " {v:.0} |");
+            }
+            for (_, v) in &f.whole_mb_s {
+                let _ = write!(row, " {v:.0} |");
+            }
+            let _ = write!(
+                row,
+                " {:.2} | {:.2} |",
+                f.ratio_in_process_to_decompress_1c, f.ratio_in_process_to_floor_parse_1c
+            );
+            for (_, v) in &f.ratio_whole_to_in_process {
+                let _ = write!(row, " {v:.2} |");
+            }
+            let _ = write!(
+                row,
+                " {:.0} |",
+                f.in_process_events_s.last().map_or(0.0, |x| x.1)
+            );
+            let _ = writeln!(s, "{row}");
+        }
+        let most = cores.last().unwrap_or(&1);
+        let _ = writeln!(s, "\n#### Memory, batching and billing ({most} cores)\n");
+        let _ = writeln!(s, "| corpus | peak RSS in process MiB | peak RSS whole MiB | PutRecordBatch calls per 10,000 events | mean bytes per call | full calls | billable 5 KB units per GB, one event per record | with `RECORD_PACKING=ndjson` | saving |");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for f in &self.figures {
+            let saving = if f.billable_units_per_gb > 0.0 {
+                1.0 - f.billable_units_per_gb_packed / f.billable_units_per_gb
+            } else {
+                0.0
+            };
+            let _ = writeln!(
+                s,
+                "| {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1}% | {:.0} | {:.0} | {:.0}% |",
+                f.corpus,
+                f.peak_rss_mib_in_process,
+                f.peak_rss_mib_whole,
+                f.calls_per_10k_events,
+                f.mean_bytes_per_call,
+                f.full_call_share * 100.0,
+                f.billable_units_per_gb,
+                f.billable_units_per_gb_packed,
+                saving * 100.0
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n#### Streaming one large object (VPC Flow Logs, whole path, {most} cores)\n"
+        );
+        let _ = writeln!(s, "| uncompressed MiB | events | MB/s | peak RSS MiB |");
+        let _ = writeln!(s, "|---:|---:|---:|---:|");
+        for z in &self.stream.sizes {
+            let _ = writeln!(
+                s,
+                "| {:.0} | {} | {:.0} | {:.1} |",
+                z.uncompressed_bytes as f64 / (1u64 << 20) as f64,
+                z.measured.events,
+                mb_s(&z.measured),
+                mib(z.measured.peak_rss_kib)
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n#### Init\n\nProcess start to the runtime's first `next` request: median {:.1} ms, max {:.1} ms over {} runs.\n",
+            self.init_ms_median,
+            self.init_ms_max,
+            self.init_ms.len()
+        );
+        let _ = writeln!(
+            s,
+            "#### Targets\n\n| target | measured | met |\n|---|---:|:---:|"
+        );
+        for t in &self.targets {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                t.target,
+                t.measured,
+                if t.met { "yes" } else { "**no**" }
+            );
+        }
+        s
+    }
+
+    /// The smoke run's checks: every stage saw every generated event, with
+    /// no failure; figures are finite and positive.
+    pub fn check_smoke(&self, corpora: &[Corpus]) -> Result<(), String> {
+        for (c, r) in corpora.iter().zip(&self.runs) {
+            let want = c.events();
+            let mut all: Vec<(&str, &Measured)> = vec![("packed", &r.packed)];
+            all.extend(r.in_process.iter().map(|(_, m)| ("in-process", m)));
+            all.extend(r.whole.iter().map(|(_, m)| ("whole", m)));
+            for (what, m) in all {
+                if m.events != want || m.failed_messages != 0 {
+                    return Err(format!(
+                        "{}: {what} saw {} events ({} failed messages), generated {want}",
+                        c.spec.kind.name(),
+                        m.events,
+                        m.failed_messages
+                    ));
+                }
+                if m.uncompressed_bytes != c.uncompressed() {
+                    return Err(format!(
+                        "{}: {what} decoded {} bytes, generated {}",
+                        c.spec.kind.name(),
+                        m.uncompressed_bytes,
+                        c.uncompressed()
+                    ));
+                }
+            }
+            if r.packed.records_sent >= want || r.packed.firehose_calls == 0 {
+                return Err(format!(
+                    "{}: packing sent {} records for {want} events",
+                    c.spec.kind.name(),
+                    r.packed.records_sent
+                ));
+            }
+            for m in [&r.decompress, &r.floor_parse] {
+                if m.uncompressed_bytes != c.uncompressed() {
+                    return Err(format!(
+                        "{}: the floor read {} bytes",
+                        c.spec.kind.name(),
+                        m.uncompressed_bytes
+                    ));
+                }
+            }
+        }
+        for z in &self.stream.sizes {
+            if z.measured.events != z.expected_events {
+                return Err(format!(
+                    "stream: {} events, expected {}",
+                    z.measured.events, z.expected_events
+                ));
+            }
+        }
+        if self.init_ms.is_empty() || self.init_ms.iter().any(|t| !t.is_finite() || *t <= 0.0) {
+            return Err(format!("init times {:?}", self.init_ms));
+        }
+        Ok(())
+    }
+}
+
+fn figures(c: &Corpus, r: &CorpusRuns) -> Figures {
+    let events = c.events();
+    let gb = c.uncompressed() as f64 / 1e9;
+    let (_, most) = r.in_process.last().cloned().unwrap_or_default();
+    let (_, whole_most) = r.whole.last().cloned().unwrap_or_default();
+    let one = r.in_process.first().map(|x| mb_s(&x.1)).unwrap_or(0.0);
+    let per = |x: f64, y: f64| if y > 0.0 { x / y } else { 0.0 };
+    Figures {
+        corpus: c.spec.kind.name().to_string(),
+        objects: c.objects.len(),
+        uncompressed_mb: c.uncompressed() as f64 / 1e6,
+        compressed_mb: c.compressed() as f64 / 1e6,
+        events,
+        decompress_mb_s_1c: mb_s(&r.decompress),
+        floor_parse_mb_s_1c: mb_s(&r.floor_parse),
+        in_process_mb_s: r.in_process.iter().map(|(n, m)| (*n, mb_s(m))).collect(),
+        in_process_events_s: r
+            .in_process
+            .iter()
+            .map(|(n, m)| (*n, per(m.events as f64, m.seconds)))
+            .collect(),
+        whole_mb_s: r.whole.iter().map(|(n, m)| (*n, mb_s(m))).collect(),
+        ratio_in_process_to_decompress_1c: per(one, mb_s(&r.decompress)),
+        ratio_in_process_to_floor_parse_1c: per(one, mb_s(&r.floor_parse)),
+        ratio_whole_to_in_process: r
+            .whole
+            .iter()
+            .zip(&r.in_process)
+            .map(|((n, w), (_, i))| (*n, per(mb_s(w), mb_s(i))))
+            .collect(),
+        peak_rss_mib_in_process: mib(most.peak_rss_kib),
+        peak_rss_mib_whole: mib(whole_most.peak_rss_kib),
+        calls_per_10k_events: per(most.firehose_calls as f64 * 10_000.0, events as f64),
+        mean_bytes_per_call: per(most.bytes_sent as f64, most.firehose_calls as f64),
+        full_call_share: per(most.full_calls as f64, most.firehose_calls as f64),
+        billable_units_per_gb: per(most.billable_units as f64, gb),
+        billable_units_per_gb_packed: per(r.packed.billable_units as f64, gb),
+    }
+}
+
+fn machine() -> Machine {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let cpu = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown CPU".into());
+    let memory_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0 / 1024.0);
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let rustc = std::process::Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let now = time::OffsetDateTime::now_utc();
+    Machine {
+        cpu,
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        memory_gib,
+        kernel,
+        rustc,
+        date: format!(
+            "{:04}-{:02}-{:02}",
+            now.year(),
+            now.month() as u8,
+            now.day()
+        ),
+    }
+}
+
+const BEGIN: &str = "<!-- bench:begin (written by `make bench`) -->";
+const END: &str = "<!-- bench:end -->";
+
+/// Puts `table` between the markers of `BENCHMARKS.md`, keeping the prose
+/// around them.
+pub fn update_benchmarks_md(path: &Path, table: &str) -> io::Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let block = format!("{BEGIN}\n{table}\n{END}");
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{block}{}", &old[..b], &old[e + END.len()..]),
+        _ => format!("# Benchmarks\n\n{block}\n"),
+    };
+    std::fs::write(path, new)
+}
