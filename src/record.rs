@@ -203,6 +203,8 @@ pub struct RecordWriter {
     /// Parent segments of the slots; equal segments of neighbouring slots
     /// share one pointer, so that comparing them is a pointer comparison.
     segments: Vec<&'static str>,
+    /// Rendered keys of the slots.
+    keys: Vec<u8>,
     /// The shape of the last event written (its field paths by address and
     /// whether it had an offset and an error); an event of the same shape
     /// reuses `entries` and `layout` as they are.
@@ -218,6 +220,11 @@ struct Slot {
     /// same paths).
     entry: u32,
     leaf: &'static str,
+    /// `"leaf":`, rendered once, at `keys[key.0..key.1]`.
+    key: (u32, u32),
+    /// Whether an earlier entry's path equals this one or holds it (only
+    /// then can the entry be a duplicate to drop).
+    may_collide: bool,
     /// `segments[segs.0..segs.1]` are the parent objects, outermost first.
     segs: (u32, u32),
 }
@@ -262,6 +269,7 @@ impl RecordWriter {
             open: Vec::with_capacity(8),
             layout: Vec::with_capacity(48),
             segments: Vec::with_capacity(96),
+            keys: Vec::with_capacity(1024),
             shape: Vec::with_capacity(48),
             shape_flags: (false, false),
             shape_valid: false,
@@ -427,6 +435,7 @@ impl RecordWriter {
     fn build_layout(&mut self) {
         self.layout.clear();
         self.segments.clear();
+        self.keys.clear();
         let mut prev: (u32, u32) = (0, 0);
         for &i in &self.sorted_order {
             let path = self.entries[i as usize].0;
@@ -453,9 +462,19 @@ impl RecordWriter {
                 }
             }
             let segs = (start, self.segments.len() as u32);
+            let key_start = self.keys.len() as u32;
+            write_key(&mut self.keys, leaf);
+            let key = (key_start, self.keys.len() as u32);
+            let may_collide = self.layout.iter().any(|earlier| {
+                let p = self.entries[earlier.entry as usize].0;
+                path == p
+                    || (path.starts_with(p) && path.as_bytes().get(p.len()) == Some(&b'.'))
+            });
             self.layout.push(Slot {
                 entry: i,
                 leaf,
+                key,
+                may_collide,
                 segs,
             });
             prev = segs;
@@ -475,7 +494,8 @@ impl RecordWriter {
         let mut last_leaf: &str = "";
         for slot in &self.layout {
             let (path, src) = self.entries[slot.entry as usize];
-            if !last_leaf.is_empty()
+            if slot.may_collide
+                && !last_leaf.is_empty()
                 && (path == last_leaf
                     || (path.starts_with(last_leaf)
                         && path.as_bytes().get(last_leaf.len()) == Some(&b'.')))
@@ -518,7 +538,7 @@ impl RecordWriter {
             if !first {
                 out.push(b',');
             }
-            write_key(out, leaf);
+            out.extend_from_slice(&self.keys[slot.key.0 as usize..slot.key.1 as usize]);
             write_value(out, &value);
             first = false;
             last_leaf = path;
