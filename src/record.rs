@@ -467,8 +467,7 @@ impl RecordWriter {
             let key = (key_start, self.keys.len() as u32);
             let may_collide = self.layout.iter().any(|earlier| {
                 let p = self.entries[earlier.entry as usize].0;
-                path == p
-                    || (path.starts_with(p) && path.as_bytes().get(p.len()) == Some(&b'.'))
+                path == p || (path.starts_with(p) && path.as_bytes().get(p.len()) == Some(&b'.'))
             });
             self.layout.push(Slot {
                 entry: i,
