@@ -25,7 +25,7 @@ use crate::process::{process_object, ObjectError, ObjectOutcome, ObjectSettings}
 use crate::requeue::Requeue;
 use crate::sink::batcher::{self, Chunk, SinkOptions};
 use crate::sink::Firehose;
-use crate::source::ObjectStore;
+use crate::source::{ObjectStore, SourceError};
 
 /// Chunks waiting for the sink; bounds memory between parsers and sink.
 const SINK_CHANNEL_CHUNKS: usize = 16;
@@ -49,11 +49,16 @@ pub struct InvocationReport {
     pub objects: usize,
     pub objects_failed: usize,
     pub objects_skipped: usize,
+    /// Skipped objects by reason (`folder-marker`, `cloudtrail-digest`, ...,
+    /// `not-found`, `replaced`).
+    pub skipped_by_reason: BTreeMap<&'static str, u64>,
     pub objects_refused: usize,
     pub objects_not_found: usize,
     /// Objects not finished in time, continued by a message to the queue.
     pub objects_continued: usize,
     pub events: u64,
+    /// Events by format name.
+    pub events_by_dataset: BTreeMap<&'static str, u64>,
     pub error_records: u64,
     pub truncated_events: u64,
     pub bytes_read: u64,
@@ -224,6 +229,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
                     parsed_ok = true;
                     if let Some(reason) = outcome.skipped {
                         report.objects_skipped += 1;
+                        *report.skipped_by_reason.entry(reason).or_default() += 1;
                         info!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, reason, "object skipped");
                     }
                     add_outcome(&mut report, &outcome);
@@ -236,6 +242,11 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
                         state.fail(d, e.to_string());
                     } else if d == Disposition::Skip {
                         report.objects_not_found += 1;
+                        let reason = match &e {
+                            ObjectError::Source(SourceError::Replaced { .. }) => "replaced",
+                            _ => "not-found",
+                        };
+                        *report.skipped_by_reason.entry(reason).or_default() += 1;
                         warn!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, disposition = d.as_str(), error = %e, "object skipped");
                     } else {
                         report.objects_failed += 1;
@@ -477,6 +488,9 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
 
 fn add_outcome(report: &mut InvocationReport, o: &ObjectOutcome) {
     report.events += o.events;
+    if let Some(format) = o.format {
+        *report.events_by_dataset.entry(format.name()).or_default() += o.events;
+    }
     report.error_records += o.error_records;
     report.truncated_events += o.truncated;
     report.bytes_read += o.bytes_read;

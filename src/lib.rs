@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod envelope;
 pub mod error;
 pub mod formats;
+pub mod metrics;
 pub mod process;
 pub mod record;
 pub mod requeue;

@@ -9,7 +9,7 @@ use s3_log_forwarder::credentials::S3Clients;
 use s3_log_forwarder::requeue::SqsRequeue;
 use s3_log_forwarder::sink::firehose::SdkFirehose;
 use s3_log_forwarder::source::s3::S3Store;
-use s3_log_forwarder::{telemetry, Config, Forwarder};
+use s3_log_forwarder::{metrics, telemetry, Config, Forwarder};
 
 fn main() -> Result<(), lambda_runtime::Error> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -35,10 +35,21 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
     let firehose = SdkFirehose::new(&aws, config.delivery_stream_name.clone());
     let forwarder = Forwarder::new(config, store, firehose).with_requeue(SqsRequeue::new(&aws));
     let forwarder = &forwarder;
+    let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+        .unwrap_or_else(|_| "s3-log-forwarder".to_string());
+    let function_name = &function_name;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         tracing::debug!(deadline_ms = event.context.deadline, "invocation deadline");
         let deadline = deadline_from_epoch_ms(event.context.deadline);
         let outcome = forwarder.handle(event.payload, deadline).await;
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        // One metrics document per invocation, on stdout (the log stream).
+        println!(
+            "{}",
+            metrics::emf_document(&outcome.report, function_name, now_ms)
+        );
         Ok::<SqsBatchResponse, lambda_runtime::Error>(outcome.response)
     }))
     .await

@@ -70,7 +70,17 @@ async fn cloudtrail_object_becomes_normalized_records_in_the_destination() {
     assert_eq!(field(denied, "event.outcome"), "failure");
 
     assert_eq!(out.report.events, 3);
+    assert_eq!(out.report.events_by_dataset.get("cloudtrail"), Some(&3));
     assert_eq!(out.report.records_sent, 3);
+    // The invocation's metrics document says the same.
+    let emf: serde_json::Value = serde_json::from_str(&s3_log_forwarder::metrics::emf_document(
+        &out.report,
+        "fwd",
+        0,
+    ))
+    .unwrap();
+    assert_eq!(emf["Events.cloudtrail"], 3);
+    assert_eq!(emf["Messages"], 1);
 }
 
 #[tokio::test]
@@ -212,6 +222,7 @@ async fn missing_object_is_skipped_but_other_failures_are_retried() {
     let out = fwd.handle(sqs_event(&bodies), far_deadline()).await;
     assert_eq!(failed_ids(&out), vec!["msg-1"]);
     assert_eq!(out.report.objects_not_found, 1);
+    assert_eq!(out.report.skipped_by_reason.get("not-found"), Some(&1));
     assert_eq!(stack.delivered("dest").await.len(), 1);
 }
 
@@ -265,6 +276,11 @@ async fn digest_files_and_folder_markers_are_skipped() {
         .await;
     assert!(failed_ids(&out).is_empty(), "{:?}", out.failures);
     assert_eq!(out.report.objects_skipped, 2);
+    assert_eq!(
+        out.report.skipped_by_reason.get("cloudtrail-digest"),
+        Some(&1)
+    );
+    assert_eq!(out.report.skipped_by_reason.get("folder-marker"), Some(&1));
     assert!(stack.delivered("dest").await.is_empty());
 }
 
