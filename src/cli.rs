@@ -3,6 +3,9 @@
 //! detection, parsers and record writer) and prints the normalized records as
 //! newline-delimited JSON on stdout, with a summary on stderr.
 //!
+//! `s3-log-forwarder check [--bucket B [--key K]]` checks a set-up against
+//! AWS with the function's configuration (see `check`).
+//!
 //! Without arguments the binary is the Lambda function; this module is only
 //! reached when it is given some.
 
@@ -21,7 +24,8 @@ use crate::record::ObjectContext;
 use crate::source::decode::Counters;
 
 pub const USAGE: &str = "\
-usage: s3-log-forwarder replay [--format NAME] [--bucket NAME] [--no-original] [--key KEY] FILE...
+usage: s3-log-forwarder check [--bucket NAME [--key KEY]]
+       s3-log-forwarder replay [--format NAME] [--bucket NAME] [--no-original] [--key KEY] FILE...
 
 Reads FILEs (gzip, zstd, bzip2 or plain) the way the function reads S3
 objects and writes the normalized records to stdout, one JSON object a line.
@@ -38,12 +42,21 @@ A summary goes to stderr.
 Limits come from the same variables as the function (MAX_OBJECT_BYTES,
 MAX_DECOMPRESSED_BYTES, MAX_LINE_BYTES, MAX_EVENTS_PER_OBJECT).
 
+check runs with the function's variables (DELIVERY_STREAM_NAME, ROLE_ARN,
+EXTERNAL_ID, ROLE_SESSION_NAME, SOURCES, ...) and the AWS credentials and
+region of the environment, and reports step by step, with a fix for each
+failure: credentials, the role assumed, the object readable (or, with
+--bucket alone, the bucket listable), KMS decryption, the delivery stream
+active and writable (probed with an empty batch: nothing is written).
+Exit status 0 when nothing failed, 1 otherwise.
+
 Without arguments the binary runs as the AWS Lambda function.";
 
 /// Runs the command line `args` (without the program name); returns the exit code.
 pub fn run(args: &[String]) -> i32 {
     let result = match args.first().map(String::as_str) {
         Some("replay") => replay(&args[1..]),
+        Some("check") => return check(&args[1..]),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(())
@@ -57,6 +70,69 @@ pub fn run(args: &[String]) -> i32 {
             eprintln!("error: {e:#}");
             2
         }
+    }
+}
+
+/// `check`: 0 when every step passed or was skipped, 1 when one failed,
+/// 2 for bad usage or configuration.
+fn check(args: &[String]) -> i32 {
+    let mut a = crate::check::CheckArgs::default();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        let slot = match arg.as_str() {
+            "--bucket" => &mut a.bucket,
+            "--key" => &mut a.key,
+            other => {
+                eprintln!("error: unknown option {other:?}\n\n{USAGE}");
+                return 2;
+            }
+        };
+        match it.next() {
+            Some(v) => *slot = Some(v.clone()),
+            None => {
+                eprintln!("error: {arg} needs a value");
+                return 2;
+            }
+        }
+    }
+    if a.key.is_some() && a.bucket.is_none() {
+        eprintln!("error: --key needs --bucket");
+        return 2;
+    }
+    let config = match crate::Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            println!("[FAIL] configuration: {e}\n       fix: set the variable as the README's configuration table says");
+            return 1;
+        }
+    };
+    println!(
+        "[pass] configuration: delivery stream {}, {}, {} source rule(s)",
+        config.delivery_stream_name,
+        crate::credentials::describe(config.role.as_ref()),
+        config.sources.len()
+    );
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let steps = rt.block_on(async {
+        let aws = aws_config::load_from_env().await;
+        crate::check::run(&config, &aws, &a).await
+    });
+    for s in &steps {
+        println!("{s}");
+    }
+    if crate::check::all_passed(&steps) {
+        0
+    } else {
+        1
     }
 }
 

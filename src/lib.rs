@@ -9,6 +9,7 @@
 //! the SQS partial batch response).
 
 pub mod batch;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod credentials;

@@ -307,6 +307,20 @@ impl Stack {
             .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/firehose-delivery"))
             .bucket_arn(format!("arn:aws:s3:::{dest_bucket}"))
             .prefix("records/")
+            // Given explicitly so that moto's DescribeDeliveryStream answer
+            // has every field the SDK requires (used by the check tests).
+            .compression_format(aws_sdk_firehose::types::CompressionFormat::Uncompressed)
+            .buffering_hints(
+                aws_sdk_firehose::types::BufferingHints::builder()
+                    .size_in_mbs(5)
+                    .interval_in_seconds(300)
+                    .build(),
+            )
+            .encryption_configuration(
+                aws_sdk_firehose::types::EncryptionConfiguration::builder()
+                    .no_encryption_config(aws_sdk_firehose::types::NoEncryptionConfig::NoEncryption)
+                    .build(),
+            )
             .build()
             .expect("destination");
         self.firehose
