@@ -65,3 +65,17 @@ grep -E "invocation summary|object failed|message body|refused|TestEvent" "$STAT
 
 echo "==> records in the destination"
 "$VENV/bin/python" scripts/demo_stack.py show "$ENDPOINT"
+
+CT_KEY="AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/22/111111111111_CloudTrail_us-east-1_20261122T2055Z_demo.json.gz"
+check_env=(env AWS_ENDPOINT_URL="$ENDPOINT" AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
+  ALLOWED_BUCKETS=demo-source-logs RUST_LOG=error)
+echo "==> s3-log-forwarder check: the demo set-up"
+"${check_env[@]}" DELIVERY_STREAM_NAME=demo-stream target/debug/s3-log-forwarder check \
+  --bucket demo-source-logs --key "$CT_KEY" | sed 's/^/    /'
+echo "==> s3-log-forwarder check: a deliberately broken set-up (stream name typo, missing key; a failing check exits 1)"
+if "${check_env[@]}" DELIVERY_STREAM_NAME=demo-stream-typo target/debug/s3-log-forwarder check \
+  --bucket demo-source-logs --key "AWSLogs/missing.json.gz" | sed 's/^/    /'; [ "${PIPESTATUS[0]}" -eq 1 ]; then
+  echo "    (check found the two faults, as it should)"
+else
+  echo "check did not report the broken set-up" >&2; exit 1
+fi

@@ -37,6 +37,9 @@ def setup(endpoint):
             "RoleARN": "arn:aws:iam::123456789012:role/firehose-delivery",
             "BucketARN": f"arn:aws:s3:::{DEST}",
             "Prefix": "records/",
+            "CompressionFormat": "UNCOMPRESSED",
+            "BufferingHints": {"SizeInMBs": 5, "IntervalInSeconds": 300},
+            "EncryptionConfiguration": {"NoEncryptionConfig": "NoEncryption"},
         },
     )
     print(f"  delivery stream {STREAM} -> s3://{DEST}/records/")

@@ -310,7 +310,13 @@ pub async fn run(config: &Config, aws: &SdkConfig, args: &CheckArgs) -> Vec<Step
         )),
         Err(e) => {
             let (code, text) = code_of(&e);
-            if code.contains("AccessDenied") || code == "ResourceNotFoundException" {
+            if code == "ResourceNotFoundException" {
+                steps.push(fail(
+                    "write",
+                    format!("PutRecordBatch to {stream}: {text}"),
+                    "the stream does not exist in this account and region: check DELIVERY_STREAM_NAME and AWS_REGION",
+                ));
+            } else if code.contains("AccessDenied") {
                 steps.push(fail(
                     "write",
                     format!("PutRecordBatch to {stream}: {text}"),
