@@ -20,8 +20,10 @@ CARGO_DENY := .local/tools/bin/cargo-deny
 $(CARGO_DENY):
 	cargo install cargo-deny --version 0.20.2 --locked --root .local/tools
 
-build: venv ## Build the Lambda zip (cargo lambda build --release --arm64)
-	cargo lambda build --release --arm64 --output-format zip
+build: venv ## Build the Lambda zips for arm64 and x86_64 (target/lambda/<arch>/s3-log-forwarder/bootstrap.zip)
+	cargo lambda build --release --arm64 --output-format zip --lambda-dir target/lambda/arm64
+	cargo lambda build --release --x86-64 --output-format zip --lambda-dir target/lambda/x86_64
+	@ls -l target/lambda/*/s3-log-forwarder/bootstrap.zip
 
 test: venv lint ## Run every test: unit, integration against moto, template checks
 	cargo test --all-targets
