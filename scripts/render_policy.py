@@ -1,9 +1,14 @@
-"""Prints the function role's policy from template.yaml as plain IAM JSON,
-with the template's intrinsic functions evaluated for the given parameters
-and resource names. tests/template_policy.rs loads it into moto (IAM
-enforced) to show the function works with exactly these permissions.
+"""Prints an IAM policy document of a template as plain IAM JSON, with the
+template's intrinsic functions evaluated for the given parameters and
+resource names: by default the function role's policy of template.yaml.
+tests/template_policy.rs and tests/source_template.rs load them into moto
+(IAM enforced) to show they grant exactly what they should.
 
-usage: render_policy.py TEMPLATE '{"Parameters": {...}, "Resources": {"Queue": {"Ref": ..., "Arn": ...}, ...}, "Partition": "aws", "Region": "...", "AccountId": "..."}'
+usage: render_policy.py TEMPLATE ENV [RESOURCE PATH]
+  ENV       '{"Parameters": {...}, "Resources": {"Queue": {"Ref": ..., "Arn": ...}, ...}, "Partition": "aws", "Region": "...", "AccountId": "..."}'
+  RESOURCE  the logical id of the role (default FunctionRole)
+  PATH      dotted path under its Properties (default Policies.0.PolicyDocument;
+            e.g. AssumeRolePolicyDocument)
 """
 import json
 import sys
@@ -99,9 +104,13 @@ def main():
                 return condition(arg)
         return {k: v for k, v in ((k, ev(v)) for k, v in node.items()) if v is not None}
 
-    role = template["Resources"]["FunctionRole"]["Properties"]
-    policy = ev(role["Policies"][0]["PolicyDocument"])
-    print(json.dumps(policy))
+    resource = sys.argv[3] if len(sys.argv) > 3 else "FunctionRole"
+    path = sys.argv[4] if len(sys.argv) > 4 else "Policies.0.PolicyDocument"
+    node = template["Resources"][resource]["Properties"]
+    for part in path.split("."):
+        node = node[int(part)] if part.isdigit() else node[part]
+    # Compact: moto mis-verifies signatures of form bodies with spaces.
+    print(json.dumps(ev(node), separators=(",", ":")))
 
 
 if __name__ == "__main__":

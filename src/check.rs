@@ -83,13 +83,36 @@ fn fail(name: &'static str, detail: impl Into<String>, fix: impl Into<String>) -
 }
 
 /// The error code and a one-line description of an SDK error.
-fn code_of<E, R>(e: &SdkError<E, R>) -> (String, String)
+fn code_of<E>(e: &SdkError<E, aws_smithy_runtime_api::http::Response>) -> (String, String)
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
 {
-    let code = e.code().unwrap_or("").to_string();
-    let text = match e.message() {
+    let mut code = e.code().unwrap_or("").to_string();
+    let mut message = e.message().map(str::to_string);
+    // An error body the SDK could not read (an XML error where JSON was
+    // expected, as some endpoints answer) still names its code; failing
+    // that, 403 is a denial.
+    if code.is_empty() {
+        if let Some(raw) = e.raw_response() {
+            let body = raw
+                .body()
+                .bytes()
+                .map(String::from_utf8_lossy)
+                .unwrap_or_default();
+            let tag = |t: &str| {
+                let open = format!("<{t}>");
+                let start = body.find(&open)? + open.len();
+                let end = body[start..].find(&format!("</{t}>"))? + start;
+                Some(body[start..end].to_string())
+            };
+            code = tag("Code").unwrap_or_default();
+            message = message.or_else(|| tag("Message"));
+            if code.is_empty() && raw.status().as_u16() == 403 {
+                code = "AccessDenied".into();
+            }
+        }
+    }
+    let text = match message {
         Some(m) => format!("{}: {m}", if code.is_empty() { "error" } else { &code }),
         None => DisplayErrorContext(e).to_string(),
     };
