@@ -24,30 +24,18 @@ async fn fixture() -> Fixture {
     let (moto, admin_sdk) = moto_with_iam().await;
     let admin = Stack::new(&admin_sdk);
     let iam = aws_sdk_iam::Client::new(&admin_sdk);
-    iam.create_user()
-        .user_name("forwarder")
-        .send()
-        .await
-        .unwrap();
-    iam.put_user_policy()
-        .user_name("forwarder")
-        .policy_name("forwarder")
-        .policy_document(policy(serde_json::json!([
+    let forwarder_sdk = user_with_policy(
+        &moto,
+        &iam,
+        "forwarder",
+        serde_json::json!([
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": ROLE_ARN},
             {"Effect": "Allow", "Action": "sts:GetCallerIdentity", "Resource": "*"},
             // moto checks Firehose actions against "*" only.
             {"Effect": "Allow", "Action": ["firehose:PutRecordBatch", "firehose:DescribeDeliveryStream"], "Resource": "*"}
-        ])))
-        .send()
-        .await
-        .unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("forwarder")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
+        ]),
+    )
+    .await;
     iam.create_role()
         .role_name("check-reader")
         .assume_role_policy_document(policy(serde_json::json!([{
@@ -75,9 +63,6 @@ async fn fixture() -> Fixture {
         .put("src-logs", "private/p.log", "not for the role\n")
         .await;
     admin.delivery_stream("logs", "dest").await;
-    let forwarder_sdk = moto
-        .sdk_config_with(key.access_key_id(), key.secret_access_key(), None)
-        .await;
     let moto_endpoint = moto.endpoint();
     Fixture {
         _moto: moto,

@@ -28,31 +28,19 @@ async fn fixture() -> Fixture {
     let iam = aws_sdk_iam::Client::new(&admin_sdk);
 
     // The forwarder's own identity: assume the reader role, put to the stream. Nothing else.
-    iam.create_user()
-        .user_name("forwarder")
-        .send()
-        .await
-        .unwrap();
-    iam.put_user_policy()
-        .user_name("forwarder")
-        .policy_name("forwarder")
-        .policy_document(policy(serde_json::json!([
+    let forwarder_sdk = user_with_policy(
+        &moto,
+        &iam,
+        "forwarder",
+        serde_json::json!([
             {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": [ROLE_ARN, ROLE_B_ARN]},
             // moto checks Firehose actions against the resource "*" only (it has
             // resource-level checks for S3, STS, SQS and IAM), so the stream ARN
             // cannot be named here; the action is still the only one allowed.
             {"Effect": "Allow", "Action": ["firehose:PutRecordBatch"], "Resource": "*"}
-        ])))
-        .send()
-        .await
-        .unwrap();
-    let fkey = iam
-        .create_access_key()
-        .user_name("forwarder")
-        .send()
-        .await
-        .unwrap();
-    let fkey = fkey.access_key().unwrap();
+        ]),
+    )
+    .await;
 
     // The source account's role: trusts the forwarder with the external id, reads one bucket.
     iam.create_role()
@@ -112,9 +100,6 @@ async fn fixture() -> Fixture {
         .await;
     admin.delivery_stream("logs", "dest").await;
 
-    let forwarder_sdk = moto
-        .sdk_config_with(fkey.access_key_id(), fkey.secret_access_key(), None)
-        .await;
     Fixture {
         moto,
         admin,

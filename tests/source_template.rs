@@ -62,27 +62,13 @@ async fn deploy(session_name: &str) -> (Moto, aws_config::SdkConfig) {
         .send()
         .await
         .unwrap();
-    iam.create_user()
-        .user_name("forwarder")
-        .send()
-        .await
-        .unwrap();
-    iam.put_user_policy()
-        .user_name("forwarder")
-        .policy_name("forwarder")
-        .policy_document(policy(serde_json::json!([
-            {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": READER}
-        ])))
-        .send()
-        .await
-        .unwrap();
-    let key = iam
-        .create_access_key()
-        .user_name("forwarder")
-        .send()
-        .await
-        .unwrap();
-    let key = key.access_key().unwrap();
+    let sdk = user_with_policy(
+        &moto,
+        &iam,
+        "forwarder",
+        serde_json::json!([{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": READER}]),
+    )
+    .await;
     admin.bucket("src-logs").await;
     admin
         .put(
@@ -92,9 +78,6 @@ async fn deploy(session_name: &str) -> (Moto, aws_config::SdkConfig) {
         )
         .await;
     admin.put("src-logs", "private/p.log", "outside it\n").await;
-    let sdk = moto
-        .sdk_config_with(key.access_key_id(), key.secret_access_key(), None)
-        .await;
     (moto, sdk)
 }
 

@@ -175,6 +175,37 @@ pub async fn moto_with_iam() -> (Moto, SdkConfig) {
     (moto, admin)
 }
 
+/// An IAM user `name` with an inline policy of `statements`, and the SDK
+/// configuration that signs as it.
+pub async fn user_with_policy(
+    moto: &Moto,
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    statements: serde_json::Value,
+) -> SdkConfig {
+    iam.create_user()
+        .user_name(name)
+        .send()
+        .await
+        .expect("user");
+    iam.put_user_policy()
+        .user_name(name)
+        .policy_name(name)
+        .policy_document(policy(statements))
+        .send()
+        .await
+        .expect("user policy");
+    let key = iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .expect("access key");
+    let key = key.access_key().expect("access key");
+    moto.sdk_config_with(key.access_key_id(), key.secret_access_key(), None)
+        .await
+}
+
 /// The event source mapping: receive up to 10 messages, invoke, delete the
 /// ones not in `batchItemFailures`, make the failed ones visible again at
 /// once; until the queue is empty. Returns (invocations, objects continued).
