@@ -193,10 +193,27 @@ fn id_from<'b>(prefix: &Sha256, ordinal: u64, buf: &'b mut [u8; 32]) -> &'b str 
 pub struct RecordWriter {
     ctx: Arc<ObjectContext>,
     id_prefix: Sha256,
+    open: Vec<&'static str>,
+    /// The layout of the current event's shape.
+    cur: Shape,
+    /// Layouts of other shapes seen recently (formats such as CloudTrail
+    /// alternate between a few), so that switching back costs no sort.
+    spare: Vec<Shape>,
+    /// The next spare to give up when all are taken.
+    evict: usize,
+}
+
+/// Shapes kept besides the current one.
+const SPARE_SHAPES: usize = 15;
+
+/// Everything derived from one event shape (its field paths by address and
+/// whether it has an offset and an error): the entries, their sorted
+/// layout, the rendered keys. An event of the same shape reuses it as is.
+#[derive(Default)]
+struct Shape {
     entries: Vec<(&'static str, Src)>,
     sorted_paths: Vec<&'static str>,
     sorted_order: Vec<u32>,
-    open: Vec<&'static str>,
     /// The entries in path order, each split into parent segments and leaf
     /// once (not per record); rebuilt when the sort order changes.
     layout: Vec<Slot>,
@@ -205,12 +222,23 @@ pub struct RecordWriter {
     segments: Vec<&'static str>,
     /// Rendered keys of the slots.
     keys: Vec<u8>,
-    /// The shape of the last event written (its field paths by address and
-    /// whether it had an offset and an error); an event of the same shape
-    /// reuses `entries` and `layout` as they are.
     shape: Vec<(usize, usize)>,
     shape_flags: (bool, bool),
     shape_valid: bool,
+}
+
+impl Shape {
+    /// Whether `ev` has this shape, so that the entries built for it apply.
+    fn matches(&self, ev: &ParsedEvent<'_>) -> bool {
+        self.shape_valid
+            && self.shape_flags == (ev.offset.is_some(), ev.error.is_some())
+            && self.shape.len() == ev.fields.len()
+            && self
+                .shape
+                .iter()
+                .zip(ev.fields.iter())
+                .all(|(&(ptr, len), (p, _))| p.as_ptr() as usize == ptr && p.len() == len)
+    }
 }
 
 /// One entry of the layout.
@@ -263,16 +291,10 @@ impl RecordWriter {
         RecordWriter {
             ctx,
             id_prefix,
-            entries: Vec::with_capacity(48),
-            sorted_paths: Vec::with_capacity(48),
-            sorted_order: Vec::with_capacity(48),
             open: Vec::with_capacity(8),
-            layout: Vec::with_capacity(48),
-            segments: Vec::with_capacity(96),
-            keys: Vec::with_capacity(1024),
-            shape: Vec::with_capacity(48),
-            shape_flags: (false, false),
-            shape_valid: false,
+            cur: Shape::default(),
+            spare: Vec::new(),
+            evict: 0,
         }
     }
 
@@ -294,10 +316,12 @@ impl RecordWriter {
             original: ev.original,
         };
         out.clear();
-        if !self.same_shape(ev) {
+        if !self.select_shape(ev) {
             self.common_entries(ev);
             if ev.fields.iter().any(|(p, _)| p.starts_with("cloud.")) {
-                self.entries.push(("cloud.provider", Src::CloudProvider));
+                self.cur
+                    .entries
+                    .push(("cloud.provider", Src::CloudProvider));
             }
             for (i, (path, _)) in ev.fields.iter().enumerate() {
                 // The writer's own fields win: a format's leaf may not take the
@@ -310,7 +334,7 @@ impl RecordWriter {
                     continue;
                 }
                 // More than u32::MAX fields cannot fit in a record anyway.
-                self.entries.push((path, Src::Field(i as u32)));
+                self.cur.entries.push((path, Src::Field(i as u32)));
             }
             self.remember_shape(ev);
         }
@@ -323,32 +347,47 @@ impl RecordWriter {
         true
     }
 
-    /// Whether `ev` has the shape of the last event written, so that the
-    /// entries built for that one apply as they are.
-    fn same_shape(&self, ev: &ParsedEvent<'_>) -> bool {
-        self.shape_valid
-            && self.shape_flags == (ev.offset.is_some(), ev.error.is_some())
-            && self.shape.len() == ev.fields.len()
-            && self
-                .shape
-                .iter()
-                .zip(ev.fields.iter())
-                .all(|(&(ptr, len), (p, _))| p.as_ptr() as usize == ptr && p.len() == len)
+    /// Makes `ev`'s shape the current one: already current, or taken from
+    /// the spares; returns false when it must be built (in fresh buffers or
+    /// those of the oldest spare).
+    fn select_shape(&mut self, ev: &ParsedEvent<'_>) -> bool {
+        if self.cur.matches(ev) {
+            return true;
+        }
+        if let Some(i) = self.spare.iter().position(|s| s.matches(ev)) {
+            std::mem::swap(&mut self.cur, &mut self.spare[i]);
+            return true;
+        }
+        let fresh = if self.spare.len() < SPARE_SHAPES {
+            Shape::default()
+        } else {
+            self.evict = (self.evict + 1) % SPARE_SHAPES;
+            std::mem::take(&mut self.spare[self.evict])
+        };
+        let old = std::mem::replace(&mut self.cur, fresh);
+        if old.shape_valid {
+            if self.spare.len() < SPARE_SHAPES {
+                self.spare.push(old);
+            } else {
+                self.spare[self.evict] = old;
+            }
+        }
+        false
     }
 
     fn remember_shape(&mut self, ev: &ParsedEvent<'_>) {
-        self.shape.clear();
-        self.shape.extend(
+        self.cur.shape.clear();
+        self.cur.shape.extend(
             ev.fields
                 .iter()
                 .map(|(p, _)| (p.as_ptr() as usize, p.len())),
         );
-        self.shape_flags = (ev.offset.is_some(), ev.error.is_some());
-        self.shape_valid = true;
+        self.cur.shape_flags = (ev.offset.is_some(), ev.error.is_some());
+        self.cur.shape_valid = true;
     }
 
     fn common_entries(&mut self, ev: &ParsedEvent<'_>) {
-        let e = &mut self.entries;
+        let e = &mut self.cur.entries;
         e.clear();
         e.push(("@timestamp", Src::Timestamp));
         e.push(("event.id", Src::Id));
@@ -374,9 +413,9 @@ impl RecordWriter {
         // shrinks the escaped text by at least one byte, so one cut suffices.
         let write = |this: &mut Self, original: &str, out: &mut Vec<u8>| {
             out.clear();
-            this.shape_valid = false;
+            this.cur.shape_valid = false;
             this.common_entries(common.ev);
-            this.entries.push(("tags", Src::Tags));
+            this.cur.entries.push(("tags", Src::Tags));
             let c = Common {
                 original,
                 ..*common
@@ -407,43 +446,48 @@ impl RecordWriter {
         write(self, &original[..keep], out);
     }
 
-    /// The entries in path order, as indices into `self.entries`: the order
+    /// The entries in path order, as indices into `self.cur.entries`: the order
     /// of the previous record when the paths are the same, else sorted anew
     /// (stably, so that of two equal paths the first pushed wins).
     fn sort_entries(&mut self) {
-        let same = self.sorted_paths.len() == self.entries.len()
+        let same = self.cur.sorted_paths.len() == self.cur.entries.len()
             && self
+                .cur
                 .sorted_paths
                 .iter()
-                .zip(&self.entries)
+                .zip(&self.cur.entries)
                 .all(|(a, (b, _))| same_path(a, b));
         if same {
             return;
         }
-        self.sorted_paths.clear();
-        self.sorted_paths
-            .extend(self.entries.iter().map(|(p, _)| *p));
-        self.sorted_order.clear();
-        self.sorted_order.extend(0..self.entries.len() as u32);
-        let paths = &self.sorted_paths;
-        self.sorted_order
+        self.cur.sorted_paths.clear();
+        self.cur
+            .sorted_paths
+            .extend(self.cur.entries.iter().map(|(p, _)| *p));
+        self.cur.sorted_order.clear();
+        self.cur
+            .sorted_order
+            .extend(0..self.cur.entries.len() as u32);
+        let paths = &self.cur.sorted_paths;
+        self.cur
+            .sorted_order
             .sort_by(|a, b| cmp_paths(paths[*a as usize], paths[*b as usize]));
         self.build_layout();
     }
 
     /// Splits every sorted entry into parent segments and leaf.
     fn build_layout(&mut self) {
-        self.layout.clear();
-        self.segments.clear();
-        self.keys.clear();
+        self.cur.layout.clear();
+        self.cur.segments.clear();
+        self.cur.keys.clear();
         let mut prev: (u32, u32) = (0, 0);
-        for &i in &self.sorted_order {
-            let path = self.entries[i as usize].0;
+        for &i in &self.cur.sorted_order {
+            let path = self.cur.entries[i as usize].0;
             let (parent, leaf) = match path.rsplit_once('.') {
                 Some((p, l)) => (p, l),
                 None => ("", path),
             };
-            let start = self.segments.len() as u32;
+            let start = self.cur.segments.len() as u32;
             if !parent.is_empty() {
                 for (d, seg) in parent.split('.').enumerate() {
                     // Reuse the neighbour's pointer for an equal segment at
@@ -451,25 +495,25 @@ impl RecordWriter {
                     let same_prefix = (d as u32) < prev.1 - prev.0
                         && (d == 0
                             || std::ptr::eq(
-                                self.segments[(prev.0 as usize) + d - 1],
-                                self.segments[start as usize + d - 1],
+                                self.cur.segments[(prev.0 as usize) + d - 1],
+                                self.cur.segments[start as usize + d - 1],
                             ));
-                    let candidate = same_prefix.then(|| self.segments[prev.0 as usize + d]);
+                    let candidate = same_prefix.then(|| self.cur.segments[prev.0 as usize + d]);
                     match candidate {
-                        Some(c) if c == seg => self.segments.push(c),
-                        _ => self.segments.push(seg),
+                        Some(c) if c == seg => self.cur.segments.push(c),
+                        _ => self.cur.segments.push(seg),
                     }
                 }
             }
-            let segs = (start, self.segments.len() as u32);
-            let key_start = self.keys.len() as u32;
-            write_key(&mut self.keys, leaf);
-            let key = (key_start, self.keys.len() as u32);
-            let may_collide = self.layout.iter().any(|earlier| {
-                let p = self.entries[earlier.entry as usize].0;
+            let segs = (start, self.cur.segments.len() as u32);
+            let key_start = self.cur.keys.len() as u32;
+            write_key(&mut self.cur.keys, leaf);
+            let key = (key_start, self.cur.keys.len() as u32);
+            let may_collide = self.cur.layout.iter().any(|earlier| {
+                let p = self.cur.entries[earlier.entry as usize].0;
                 path == p || (path.starts_with(p) && path.as_bytes().get(p.len()) == Some(&b'.'))
             });
-            self.layout.push(Slot {
+            self.cur.layout.push(Slot {
                 entry: i,
                 leaf,
                 key,
@@ -491,8 +535,8 @@ impl RecordWriter {
         out.push(b'{');
         let mut first = true; // first member of the innermost open object
         let mut last_leaf: &str = "";
-        for slot in &self.layout {
-            let (path, src) = self.entries[slot.entry as usize];
+        for slot in &self.cur.layout {
+            let (path, src) = self.cur.entries[slot.entry as usize];
             if slot.may_collide
                 && !last_leaf.is_empty()
                 && (path == last_leaf
@@ -509,7 +553,7 @@ impl RecordWriter {
                 continue;
             }
             let leaf = slot.leaf;
-            let parents = &self.segments[slot.segs.0 as usize..slot.segs.1 as usize];
+            let parents = &self.cur.segments[slot.segs.0 as usize..slot.segs.1 as usize];
             let depth = parents.len();
             let common = open
                 .iter()
@@ -537,7 +581,7 @@ impl RecordWriter {
             if !first {
                 out.push(b',');
             }
-            out.extend_from_slice(&self.keys[slot.key.0 as usize..slot.key.1 as usize]);
+            out.extend_from_slice(&self.cur.keys[slot.key.0 as usize..slot.key.1 as usize]);
             write_value(out, &value);
             first = false;
             last_leaf = path;
@@ -682,6 +726,46 @@ mod tests {
         assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1, "one line");
         let v = serde_json::from_slice(&out).expect("valid JSON");
         (v, truncated, out.len())
+    }
+
+    /// One writer over events of many shapes, switching back and forth and
+    /// past the number of spare shapes, writes exactly what a fresh writer
+    /// writes for each event.
+    #[test]
+    fn switching_between_event_shapes_changes_nothing_in_the_records() {
+        const PATHS: [&str; 6] = [
+            "source.ip",
+            "source.port",
+            "event.action",
+            "aws.test.a",
+            "aws.test.b.c",
+            "destination.ip",
+        ];
+        let mut w = RecordWriter::new(ctx(true));
+        let mut shared = Vec::new();
+        let mut fresh = Vec::new();
+        for n in 0..400u64 {
+            // A shape per subset of the paths and offset or not: first few
+            // enough to stay among the spares, then more than there are
+            // spares, so that shapes are given up and built again.
+            let mask = if n < 200 { n * 5 % 8 } else { n * 37 % 64 } as usize;
+            let mut ev = ParsedEvent::new("aws.test", "line");
+            if n % 3 == 0 {
+                ev.offset = Some(n);
+            }
+            for (i, p) in PATHS.iter().enumerate() {
+                if mask & (1 << i) != 0 {
+                    ev.fields.u64(p, n + i as u64);
+                }
+            }
+            w.write(n, &ev, &mut shared);
+            RecordWriter::new(ctx(true)).write(n, &ev, &mut fresh);
+            assert_eq!(
+                String::from_utf8_lossy(&shared),
+                String::from_utf8_lossy(&fresh),
+                "event {n}"
+            );
+        }
     }
 
     #[test]

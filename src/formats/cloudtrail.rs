@@ -444,7 +444,12 @@ fn emit_event(
     stats: &mut ParseStats,
 ) -> Result<(), FormatError> {
     let n = stats.events + 1;
-    let text = String::from_utf8_lossy(bytes);
+    // Valid UTF-8 is the rule: check it with SIMD, and only a bad event
+    // pays for the lossy conversion.
+    let text = match simdutf8::basic::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    };
     let error = if let Some(limit) = cut {
         format!("CloudTrail record {n} is larger than {limit} bytes (MAX_LINE_BYTES); only its start is kept")
     } else if matches!(text, Cow::Owned(_)) {
