@@ -36,27 +36,15 @@ async fn fixture() -> Fixture {
         ]),
     )
     .await;
-    iam.create_role()
-        .role_name("check-reader")
-        .assume_role_policy_document(policy(serde_json::json!([{
+    role_with_policy(&iam, "check-reader", policy(serde_json::json!([{
             "Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::123456789012:user/forwarder"},
             "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
-        }])))
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("check-reader")
-        .policy_name("read-logs")
-        .policy_document(policy(serde_json::json!([
+        }])), policy(serde_json::json!([
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::src-logs/app/*"},
             {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::src-logs"}
-        ])))
-        .send()
-        .await
-        .unwrap();
+        ]))).await;
     admin.bucket("src-logs").await;
     admin.put("src-logs", "app/a.log", "a line\n").await;
     admin

@@ -43,48 +43,36 @@ async fn fixture() -> Fixture {
     .await;
 
     // The source account's role: trusts the forwarder with the external id, reads one bucket.
-    iam.create_role()
-        .role_name("log-reader")
-        .assume_role_policy_document(policy(serde_json::json!([{
+    role_with_policy(
+        &iam,
+        "log-reader",
+        policy(serde_json::json!([{
             "Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::123456789012:user/forwarder"},
             "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
-        }])))
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("log-reader")
-        .policy_name("read-logs")
-        .policy_document(policy(serde_json::json!([
+        }])),
+        policy(serde_json::json!([
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::src-logs/*"}
-        ])))
-        .send()
-        .await
-        .unwrap();
+        ])),
+    )
+    .await;
 
     // A second source: its own role, external id and bucket.
-    iam.create_role()
-        .role_name("log-reader-b")
-        .assume_role_policy_document(policy(serde_json::json!([{
+    role_with_policy(
+        &iam,
+        "log-reader-b",
+        policy(serde_json::json!([{
             "Effect": "Allow",
             "Principal": {"AWS": "arn:aws:iam::123456789012:user/forwarder"},
             "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID_B}}
-        }])))
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("log-reader-b")
-        .policy_name("read-logs")
-        .policy_document(policy(serde_json::json!([
+        }])),
+        policy(serde_json::json!([
             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::other-logs/*"}
-        ])))
-        .send()
-        .await
-        .unwrap();
+        ])),
+    )
+    .await;
 
     admin.bucket("src-logs").await;
     admin.bucket("other-logs").await;

@@ -9,8 +9,6 @@
 
 mod common;
 
-use std::process::Command;
-
 use common::*;
 use s3_log_forwarder::check::{self, CheckArgs, Status, Step};
 
@@ -19,21 +17,12 @@ const READER: &str = "arn:aws:iam::123456789012:role/s3-log-forwarder-reader";
 const EXTERNAL_ID: &str = "ext-source-9b2c";
 
 fn render(params: &serde_json::Value, path: &str) -> String {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(format!("{root}/.venv/bin/python"))
-        .arg(format!("{root}/scripts/render_policy.py"))
-        .arg(format!("{root}/template-source-account.yaml"))
-        .arg(serde_json::json!({ "Parameters": params }).to_string())
-        .arg("ReaderRole")
-        .arg(path)
-        .output()
-        .expect("run render_policy.py (make venv)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    render_policy(
+        "template-source-account.yaml",
+        serde_json::json!({ "Parameters": params }),
+        Some(("ReaderRole", path)),
+    )
+    .to_string()
 }
 
 /// moto with the rendered reader role, a bucket with objects in and out of
@@ -49,19 +38,13 @@ async fn deploy(session_name: &str) -> (Moto, aws_config::SdkConfig) {
     let (moto, admin_sdk) = moto_with_iam().await;
     let admin = Stack::new(&admin_sdk);
     let iam = aws_sdk_iam::Client::new(&admin_sdk);
-    iam.create_role()
-        .role_name("s3-log-forwarder-reader")
-        .assume_role_policy_document(render(&params, "AssumeRolePolicyDocument"))
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("s3-log-forwarder-reader")
-        .policy_name("read-logs")
-        .policy_document(render(&params, "Policies.0.PolicyDocument"))
-        .send()
-        .await
-        .unwrap();
+    role_with_policy(
+        &iam,
+        "s3-log-forwarder-reader",
+        render(&params, "AssumeRolePolicyDocument"),
+        render(&params, "Policies.0.PolicyDocument"),
+    )
+    .await;
     let sdk = user_with_policy(
         &moto,
         &iam,

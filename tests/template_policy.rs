@@ -11,7 +11,6 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 
 use common::*;
 
@@ -20,7 +19,6 @@ const FUNCTION_ROLE: &str = "arn:aws:iam::123456789012:role/forwarder-function";
 const EXTERNAL_ID: &str = "ext-template-1";
 
 fn render(parameters: serde_json::Value, queue_arn: &str) -> serde_json::Value {
-    let root = env!("CARGO_MANIFEST_DIR");
     let env = serde_json::json!({
         "Parameters": parameters,
         "Resources": {
@@ -29,18 +27,7 @@ fn render(parameters: serde_json::Value, queue_arn: &str) -> serde_json::Value {
             "DeliveryStream": {"Ref": "logs"},
         },
     });
-    let out = Command::new(format!("{root}/.venv/bin/python"))
-        .arg(format!("{root}/scripts/render_policy.py"))
-        .arg(format!("{root}/template.yaml"))
-        .arg(env.to_string())
-        .output()
-        .expect("run render_policy.py (make venv)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut policy: serde_json::Value = serde_json::from_slice(&out.stdout).expect("policy JSON");
+    let mut policy = render_policy("template.yaml", env, None);
     for st in policy["Statement"].as_array_mut().unwrap() {
         if st["Sid"] == "PutOnlyToTheDeliveryStream" {
             st["Resource"] = serde_json::json!("*");
@@ -89,24 +76,12 @@ async fn the_template_policy_is_enough_and_no_more() {
     // The source account's reader role trusts the function role. AWS matches
     // a role ARN principal against every session of the role; moto compares
     // principals literally, so the session's ARN is listed too.
-    iam.create_role()
-        .role_name("log-reader")
-        .assume_role_policy_document(policy(serde_json::json!([{
+    role_with_policy(&iam, "log-reader", policy(serde_json::json!([{
             "Effect": "Allow",
             "Principal": {"AWS": [FUNCTION_ROLE, "arn:aws:sts::123456789012:assumed-role/forwarder-function/forwarder"]},
             "Action": "sts:AssumeRole",
             "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
-        }])))
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("log-reader")
-        .policy_name("read")
-        .policy_document(policy(serde_json::json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::src-logs/*"}])))
-        .send()
-        .await
-        .unwrap();
+        }])), policy(serde_json::json!([{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::src-logs/*"}]))).await;
 
     // The function role with the template's policy; Lambda would hand the
     // function these credentials. Here a user that may assume it stands in.
@@ -132,21 +107,9 @@ async fn the_template_policy_is_enough_and_no_more() {
         .send()
         .await
         .unwrap();
-    iam.create_role()
-        .role_name("forwarder-function")
-        .assume_role_policy_document(policy(serde_json::json!([{
+    role_with_policy(&iam, "forwarder-function", policy(serde_json::json!([{
             "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:user/lambda"}, "Action": "sts:AssumeRole"
-        }])))
-        .send()
-        .await
-        .unwrap();
-    iam.put_role_policy()
-        .role_name("forwarder-function")
-        .policy_name("s3-log-forwarder")
-        .policy_document(rendered.to_string())
-        .send()
-        .await
-        .unwrap();
+        }])), rendered.to_string()).await;
     let lambda_key = iam
         .create_access_key()
         .user_name("lambda")
@@ -260,9 +223,10 @@ async fn the_template_policy_is_enough_and_no_more() {
         serde_json::json!({"AllowedBuckets": "src-logs,other-source", "ExistingDeliveryStreamName": "logs"}),
         &queue_arn,
     );
+    // Replaces the policy `role_with_policy` gave (named after the role).
     iam.put_role_policy()
         .role_name("forwarder-function")
-        .policy_name("s3-log-forwarder")
+        .policy_name("forwarder-function")
         .policy_document(own.to_string())
         .send()
         .await

@@ -175,6 +175,55 @@ pub async fn moto_with_iam() -> (Moto, SdkConfig) {
     (moto, admin)
 }
 
+/// An IAM role `name` with the trust policy `trust` and the inline policy
+/// `permissions` (both JSON documents), which is named `name` too.
+pub async fn role_with_policy(
+    iam: &aws_sdk_iam::Client,
+    name: &str,
+    trust: impl Into<String>,
+    permissions: impl Into<String>,
+) {
+    iam.create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .expect("role");
+    iam.put_role_policy()
+        .role_name(name)
+        .policy_name(name)
+        .policy_document(permissions)
+        .send()
+        .await
+        .expect("role policy");
+}
+
+/// A policy document of `template` (a file at the crate's root) as
+/// `scripts/render_policy.py` renders it for `env` (parameters, resource
+/// names): `property` of the role `resource`, by default the function role's
+/// policy.
+pub fn render_policy(
+    template: &str,
+    env: serde_json::Value,
+    resource_property: Option<(&str, &str)>,
+) -> serde_json::Value {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let mut cmd = std::process::Command::new(format!("{root}/.venv/bin/python"));
+    cmd.arg(format!("{root}/scripts/render_policy.py"))
+        .arg(format!("{root}/{template}"))
+        .arg(env.to_string());
+    if let Some((resource, property)) = resource_property {
+        cmd.arg(resource).arg(property);
+    }
+    let out = cmd.output().expect("run render_policy.py (make venv)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("policy JSON")
+}
+
 /// An IAM user `name` with an inline policy of `statements`, and the SDK
 /// configuration that signs as it.
 pub async fn user_with_policy(
