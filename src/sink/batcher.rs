@@ -43,19 +43,10 @@ pub struct Origin {
 }
 
 impl Chunk {
+    /// The chunk's events, one record each.
     pub fn records(&self) -> impl Iterator<Item = (Origin, Bytes)> + '_ {
-        let mut start = 0;
-        self.ends.iter().enumerate().map(move |(i, &end)| {
-            let rec = self.data.slice(start..end);
-            start = end;
-            let origin = Origin {
-                msg: self.msg,
-                object: self.object,
-                ordinal: self.first + i as u64,
-                events: 1,
-            };
-            (origin, rec)
-        })
+        // Every event is over a limit of 0 bytes, so each is a record alone.
+        self.packed(0)
     }
 
     /// The chunk's events packed into as few records as fit `max_bytes`
@@ -200,11 +191,8 @@ pub async fn run<F: Firehose>(
                 break;
             }
         };
-        let records: Box<dyn Iterator<Item = (Origin, Bytes)> + Send + '_> = match opts.pack {
-            Some(max) => Box::new(chunk.packed(max)),
-            None => Box::new(chunk.records()),
-        };
-        for (origin, record) in records {
+        // Without packing, the limit 0 makes every event a record alone.
+        for (origin, record) in chunk.packed(opts.pack.unwrap_or(0)) {
             if batch.len() == MAX_BATCH_RECORDS || batch_bytes + record.len() > MAX_BATCH_BYTES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH_RECORDS));
                 batch_bytes = 0;
