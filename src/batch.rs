@@ -184,10 +184,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             self.firehose.clone(),
             rx,
             SinkOptions {
-                pack: self
-                    .config
-                    .pack_records
-                    .then_some(crate::sink::MAX_RECORD_BYTES),
+                pack: self.config.packing.event_limits(),
                 ..SinkOptions::new(self.config.firehose_max_attempts, sink_deadline)
             },
         ));

@@ -10,6 +10,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::formats::Format;
+use crate::sink::packing::{Compression, Packing, DEFAULT_PACK_MAX_EVENTS};
 
 /// A configuration problem found at start-up. The message names the variable.
 #[derive(Debug, Error)]
@@ -162,8 +163,9 @@ pub struct Config {
     pub firehose_max_attempts: u32,
     /// Size limits.
     pub limits: Limits,
-    /// Several events per Firehose record, newline-delimited (`RECORD_PACKING=ndjson`).
-    pub pack_records: bool,
+    /// How events become Firehose records (`RECORD_PACKING`,
+    /// `PACK_MAX_EVENTS`, `RECORD_COMPRESSION`).
+    pub packing: Packing,
 }
 
 impl Config {
@@ -299,7 +301,7 @@ impl Config {
             deadline_margin: Duration::from_millis(parse_num(&get, "DEADLINE_MARGIN_MS", 10_000)?),
             firehose_max_attempts,
             limits,
-            pack_records: parse_packing(&get)?,
+            packing: parse_packing(&get)?,
         })
     }
 
@@ -478,15 +480,49 @@ fn parse_num(
 
 /// `RECORD_PACKING`: `none` (one event per Firehose record, the default) or
 /// `ndjson` (consecutive events of one object, newline-delimited, share a
-/// record of up to 1,000 KiB).
-fn parse_packing(get: &impl Fn(&str) -> Option<String>) -> Result<bool, ConfigError> {
-    match get("RECORD_PACKING").map(|v| v.to_ascii_lowercase()) {
-        None => Ok(false),
+/// record); `PACK_MAX_EVENTS` (default 500) bounds the events of a plain
+/// packed record; `RECORD_COMPRESSION`: `none` (default), `gzip` or `zstd`
+/// makes each packed record one compressed frame, filled up to the record
+/// limit after compression (needs `ndjson`).
+fn parse_packing(get: &impl Fn(&str) -> Option<String>) -> Result<Packing, ConfigError> {
+    let packed = match get("RECORD_PACKING").map(|v| v.trim().to_ascii_lowercase()) {
+        None => false,
         Some(v) => match v.as_str() {
-            "none" => Ok(false),
-            "ndjson" => Ok(true),
-            _ => Err(invalid("RECORD_PACKING", &v, "expected none or ndjson")),
+            "none" | "" => false,
+            "ndjson" => true,
+            _ => return Err(invalid("RECORD_PACKING", &v, "expected none or ndjson")),
         },
+    };
+    let compression = match get("RECORD_COMPRESSION").map(|v| v.trim().to_ascii_lowercase()) {
+        None => None,
+        Some(v) => match v.as_str() {
+            "none" | "" => None,
+            "gzip" => Some(Compression::Gzip),
+            "zstd" => Some(Compression::Zstd),
+            _ => {
+                return Err(invalid(
+                    "RECORD_COMPRESSION",
+                    &v,
+                    "expected none, gzip or zstd",
+                ))
+            }
+        },
+    };
+    let max_events = parse_num(&get, "PACK_MAX_EVENTS", DEFAULT_PACK_MAX_EVENTS as u64)?;
+    if max_events == 0 {
+        return Err(invalid("PACK_MAX_EVENTS", "0", "must be at least 1"));
+    }
+    match (packed, compression) {
+        (false, None) => Ok(Packing::OnePerRecord),
+        (false, Some(c)) => Err(invalid(
+            "RECORD_COMPRESSION",
+            c.name(),
+            "needs RECORD_PACKING=ndjson: a compressed record holds many events (set RECORD_PACKING=ndjson, or RECORD_COMPRESSION=none)",
+        )),
+        (true, None) => Ok(Packing::Ndjson {
+            max_events: usize::try_from(max_events).unwrap_or(usize::MAX),
+        }),
+        (true, Some(c)) => Ok(Packing::Compressed(c)),
     }
 }
 
@@ -601,17 +637,75 @@ mod tests {
         assert!(c.bucket_allowed("anything"));
         assert!(c.include_original);
         assert_eq!(c.limits, Limits::default());
-        assert!(!c.pack_records);
+        assert_eq!(c.packing, Packing::OnePerRecord);
     }
 
     #[test]
     fn record_packing_is_none_or_ndjson() {
         let with = |v: &str| cfg(&[("DELIVERY_STREAM_NAME", "logs"), ("RECORD_PACKING", v)]);
-        assert!(with("ndjson").unwrap().pack_records);
-        assert!(with("NDJSON").unwrap().pack_records);
-        assert!(!with("none").unwrap().pack_records);
+        let ndjson = Packing::Ndjson {
+            max_events: DEFAULT_PACK_MAX_EVENTS,
+        };
+        assert_eq!(with("ndjson").unwrap().packing, ndjson);
+        assert_eq!(with("NDJSON").unwrap().packing, ndjson);
+        assert_eq!(with("none").unwrap().packing, Packing::OnePerRecord);
         let err = with("gzip").unwrap_err().to_string();
         assert!(err.contains("RECORD_PACKING"), "{err}");
+    }
+
+    #[test]
+    fn record_compression_needs_packing_and_a_known_name() {
+        let with = |vars: &[(&str, &str)]| {
+            let mut all = vec![("DELIVERY_STREAM_NAME", "logs")];
+            all.extend_from_slice(vars);
+            cfg(&all)
+        };
+        let packed = |c: &str| with(&[("RECORD_PACKING", "ndjson"), ("RECORD_COMPRESSION", c)]);
+        assert_eq!(
+            packed("zstd").unwrap().packing,
+            Packing::Compressed(Compression::Zstd)
+        );
+        assert_eq!(
+            packed("GZIP").unwrap().packing,
+            Packing::Compressed(Compression::Gzip)
+        );
+        assert_eq!(
+            packed("none").unwrap().packing,
+            Packing::Ndjson {
+                max_events: DEFAULT_PACK_MAX_EVENTS
+            }
+        );
+        let err = packed("lz4").unwrap_err().to_string();
+        assert!(
+            err.contains("RECORD_COMPRESSION") && err.contains("lz4"),
+            "{err}"
+        );
+        let err = with(&[("RECORD_COMPRESSION", "gzip")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("RECORD_COMPRESSION") && err.contains("RECORD_PACKING=ndjson"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn pack_max_events_bounds_plain_packed_records() {
+        let with = |n: &str| {
+            cfg(&[
+                ("DELIVERY_STREAM_NAME", "logs"),
+                ("RECORD_PACKING", "ndjson"),
+                ("PACK_MAX_EVENTS", n),
+            ])
+        };
+        assert_eq!(
+            with("100").unwrap().packing,
+            Packing::Ndjson { max_events: 100 }
+        );
+        let err = with("0").unwrap_err().to_string();
+        assert!(err.contains("PACK_MAX_EVENTS"), "{err}");
+        let err = with("many").unwrap_err().to_string();
+        assert!(err.contains("PACK_MAX_EVENTS"), "{err}");
     }
 
     #[test]

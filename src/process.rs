@@ -23,7 +23,8 @@ use crate::error::Disposition;
 use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
 use crate::record::{ObjectContext, RecordWriter};
 use crate::sink::batcher::Chunk;
-use crate::sink::MAX_BATCH_RECORDS;
+use crate::sink::packing::{Frame, FrameWriter};
+use crate::sink::{MAX_BATCH_RECORDS, MAX_RECORD_BYTES};
 use crate::source::deadline::{is_deadline, DeadlineReader};
 use crate::source::decode::{self, limit_error, Compression, Counters};
 use crate::source::{ObjectStore, SourceError};
@@ -199,7 +200,12 @@ pub async fn process_object<S: ObjectStore>(
 
     let skip = obj.skip_events;
     let job = tokio::task::spawn_blocking(move || {
-        let emitter = Emitter::new(msg, object, skip, tx, cancel);
+        let frames = settings
+            .config
+            .packing
+            .compression()
+            .map(|c| FrameWriter::new(c, MAX_RECORD_BYTES));
+        let emitter = Emitter::new(msg, object, skip, tx, cancel, frames);
         parse_blocking(body, ctx, skip, &settings, emitter)
     });
     let result = job.await.map_err(|e| ObjectError::Internal {
@@ -222,6 +228,11 @@ pub async fn process_object<S: ObjectStore>(
                 bucket,
                 key,
                 detail: "the record sink stopped early".into(),
+            },
+            Failure::Stopped(StopReason::Compression(why)) => ObjectError::Internal {
+                bucket,
+                key,
+                detail: format!("compressing a packed record failed: {why}"),
             },
             Failure::Format(FormatError::Io(e)) if is_deadline(&e) => ObjectError::Deadline {
                 bucket,
@@ -294,10 +305,12 @@ fn io_failure(
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum StopReason {
     Cancelled,
     SinkGone,
+    /// Compressing a packed record failed (or made one over the record limit).
+    Compression(String),
 }
 
 enum Failure {
@@ -412,13 +425,13 @@ fn parse_blocking<R: io::Read + Send + 'static>(
     let read = match read {
         Ok(read) => read,
         Err(FormatError::Stopped) => {
-            let reason = emitter.stopped.unwrap_or(StopReason::Cancelled);
+            let reason = emitter.stopped.take().unwrap_or(StopReason::Cancelled);
             return Err((Failure::Stopped(reason), counters, emitter.handed));
         }
         Err(e) => return Err((Failure::Format(e), counters, emitter.handed)),
     };
     if emitter.flush().is_err() {
-        let reason = emitter.stopped.unwrap_or(StopReason::SinkGone);
+        let reason = emitter.stopped.take().unwrap_or(StopReason::SinkGone);
         return Err((Failure::Stopped(reason), counters, emitter.handed));
     }
     Ok(ObjectOutcome {
@@ -433,7 +446,9 @@ fn parse_blocking<R: io::Read + Send + 'static>(
     })
 }
 
-/// Writes records back to back into a chunk and sends full chunks.
+/// Writes records back to back into a chunk and sends full chunks; with
+/// compressed packing, writes them into compressed frames and sends each
+/// finished frame as a chunk of its own.
 struct Emitter {
     msg: usize,
     object: usize,
@@ -443,8 +458,10 @@ struct Emitter {
     cancel: Arc<AtomicBool>,
     data: Vec<u8>,
     ends: Vec<usize>,
+    /// The compressing packer (`RECORD_COMPRESSION`), if records are compressed.
+    frames: Option<FrameWriter>,
     stopped: Option<StopReason>,
-    /// Records in chunks handed to the sink.
+    /// Events in chunks handed to the sink.
     handed: u64,
 }
 
@@ -455,15 +472,18 @@ impl Emitter {
         skip: u64,
         tx: mpsc::Sender<Chunk>,
         cancel: Arc<AtomicBool>,
+        frames: Option<FrameWriter>,
     ) -> Self {
+        let buffered = frames.is_none();
         Emitter {
             msg,
             object,
             skip,
             tx,
             cancel,
-            data: Vec::with_capacity(CHUNK_BYTES + 4096),
-            ends: Vec::with_capacity(MAX_BATCH_RECORDS),
+            data: Vec::with_capacity(if buffered { CHUNK_BYTES + 4096 } else { 0 }),
+            ends: Vec::with_capacity(if buffered { MAX_BATCH_RECORDS } else { 0 }),
+            frames,
             stopped: None,
             handed: 0,
         }
@@ -474,6 +494,14 @@ impl Emitter {
             self.stopped = Some(StopReason::Cancelled);
             return Err(Stop);
         }
+        if let Some(frames) = &mut self.frames {
+            let closed = frames.push(record);
+            return match self.compressed(closed) {
+                Ok(Some(frame)) => self.send_frame(frame),
+                Ok(None) => Ok(()),
+                Err(stop) => Err(stop),
+            };
+        }
         self.data.extend_from_slice(record);
         self.ends.push(self.data.len());
         if self.data.len() >= CHUNK_BYTES || self.ends.len() >= MAX_BATCH_RECORDS {
@@ -482,26 +510,66 @@ impl Emitter {
         Ok(())
     }
 
+    /// Sends what is buffered: the open chunk, or the open frame.
     fn flush(&mut self) -> Result<(), Stop> {
+        if let Some(frames) = &mut self.frames {
+            let closed = frames.finish();
+            return match self.compressed(closed) {
+                Ok(Some(frame)) => self.send_frame(frame),
+                Ok(None) => Ok(()),
+                Err(stop) => Err(stop),
+            };
+        }
         if self.ends.is_empty() {
             return Ok(());
         }
-        let records = self.ends.len() as u64;
-        let chunk = Chunk {
-            msg: self.msg,
-            object: self.object,
-            first: self.skip + self.handed,
-            data: Bytes::from(std::mem::replace(
+        let chunk = Chunk::events(
+            self.msg,
+            self.object,
+            self.skip + self.handed,
+            Bytes::from(std::mem::replace(
                 &mut self.data,
                 Vec::with_capacity(CHUNK_BYTES + 4096),
             )),
-            ends: std::mem::replace(&mut self.ends, Vec::with_capacity(MAX_BATCH_RECORDS)),
+            std::mem::replace(&mut self.ends, Vec::with_capacity(MAX_BATCH_RECORDS)),
+        );
+        self.send(chunk)
+    }
+
+    /// Checks what the frame writer returned: a compression error, or a frame
+    /// over the record limit (one event that did not compress), stops the object.
+    fn compressed(&mut self, closed: io::Result<Option<Frame>>) -> Result<Option<Frame>, Stop> {
+        let why = match closed {
+            Ok(Some(frame)) if frame.data.len() > MAX_RECORD_BYTES => format!(
+                "a frame of {} event(s) is {} bytes compressed, over the record limit of {MAX_RECORD_BYTES}",
+                frame.events,
+                frame.data.len()
+            ),
+            Ok(frame) => return Ok(frame),
+            Err(e) => e.to_string(),
         };
+        self.stopped = Some(StopReason::Compression(why));
+        Err(Stop)
+    }
+
+    fn send_frame(&mut self, frame: Frame) -> Result<(), Stop> {
+        let chunk = Chunk::frame(
+            self.msg,
+            self.object,
+            self.skip + self.handed,
+            Bytes::from(frame.data),
+            frame.events,
+        );
+        self.send(chunk)
+    }
+
+    fn send(&mut self, chunk: Chunk) -> Result<(), Stop> {
+        let events = chunk.event_count();
         self.tx.blocking_send(chunk).map_err(|_| {
             self.stopped = Some(StopReason::SinkGone);
             Stop
         })?;
-        self.handed += records;
+        self.handed += events;
         Ok(())
     }
 }

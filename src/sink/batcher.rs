@@ -20,8 +20,8 @@ use tokio::time::Instant;
 use super::{Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
 
 /// Consecutive records of one object of one message, written back to back
-/// in `data`; record `i` ends at `ends[i]` (exclusive) and starts where the
-/// previous one ended. Its event ordinal in the object is `first + i`.
+/// in `data`; piece `i` ends at `ends[i]` (exclusive) and starts where the
+/// previous one ended. Its first event's ordinal in the object is `first`.
 #[derive(Debug, Clone)]
 pub struct Chunk {
     pub msg: usize,
@@ -30,6 +30,18 @@ pub struct Chunk {
     pub first: u64,
     pub data: Bytes,
     pub ends: Vec<usize>,
+    pub pieces: Pieces,
+}
+
+/// What the pieces of a chunk are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pieces {
+    /// One newline-terminated event each; the batcher makes them records
+    /// (one each, or packed).
+    Events,
+    /// One finished record (a compressed frame) of `events` events; the
+    /// chunk holds exactly one piece.
+    Frame { events: u32 },
 }
 
 /// Where a record comes from: `events` consecutive events of one object,
@@ -42,37 +54,96 @@ pub struct Origin {
     pub events: u32,
 }
 
+/// How consecutive events are cut into records: at most `max_bytes` and
+/// `max_events` per record (an event alone over `max_bytes` is a record
+/// alone). One event per record is `max_events: 1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackLimits {
+    pub max_bytes: usize,
+    pub max_events: usize,
+}
+
+impl PackLimits {
+    pub const ONE_PER_RECORD: PackLimits = PackLimits {
+        max_bytes: 0,
+        max_events: 1,
+    };
+}
+
 impl Chunk {
-    /// The chunk's events, one record each.
-    pub fn records(&self) -> impl Iterator<Item = (Origin, Bytes)> + '_ {
-        // Every event is over a limit of 0 bytes, so each is a record alone.
-        self.packed(0)
+    /// Events newline-terminated back to back in `data`, one piece each.
+    pub fn events(msg: usize, object: usize, first: u64, data: Bytes, ends: Vec<usize>) -> Self {
+        Chunk {
+            msg,
+            object,
+            first,
+            data,
+            ends,
+            pieces: Pieces::Events,
+        }
     }
 
-    /// The chunk's events packed into as few records as fit `max_bytes`
-    /// each: consecutive newline-terminated events, back to back (slices of
-    /// the chunk, no copy). An event alone over `max_bytes` is a record alone.
-    pub fn packed(&self, max_bytes: usize) -> impl Iterator<Item = (Origin, Bytes)> + '_ {
+    /// One finished record of `events` events.
+    pub fn frame(msg: usize, object: usize, first: u64, data: Bytes, events: u32) -> Self {
+        Chunk {
+            msg,
+            object,
+            first,
+            ends: vec![data.len()],
+            data,
+            pieces: Pieces::Frame { events },
+        }
+    }
+
+    /// Events in the chunk.
+    pub fn event_count(&self) -> u64 {
+        match self.pieces {
+            Pieces::Events => self.ends.len() as u64,
+            Pieces::Frame { events } => u64::from(events),
+        }
+    }
+
+    /// The chunk's records, one event each (a frame stays one record).
+    pub fn records(&self) -> impl Iterator<Item = (Origin, Bytes)> + '_ {
+        self.packed(PackLimits::ONE_PER_RECORD)
+    }
+
+    /// The chunk's records: a frame as it is; events packed into as few
+    /// records as `limits` allow: consecutive newline-terminated events, back
+    /// to back (slices of the chunk, no copy).
+    pub fn packed(&self, limits: PackLimits) -> impl Iterator<Item = (Origin, Bytes)> + '_ {
+        let (max_bytes, max_events) = match self.pieces {
+            Pieces::Events => (limits.max_bytes, limits.max_events.max(1)),
+            // A frame chunk has one piece: nothing to join.
+            Pieces::Frame { .. } => (0, 1),
+        };
         let mut i = 0;
         let mut start = 0;
+        let mut ordinal = self.first;
         std::iter::from_fn(move || {
             if i == self.ends.len() {
                 return None;
             }
             let first = i;
             i += 1;
-            while i < self.ends.len() && self.ends[i] - start <= max_bytes {
+            while i < self.ends.len() && i - first < max_events && self.ends[i] - start <= max_bytes
+            {
                 i += 1;
             }
             let end = self.ends[i - 1];
             let rec = self.data.slice(start..end);
             start = end;
+            let events = match self.pieces {
+                Pieces::Events => (i - first) as u32,
+                Pieces::Frame { events } => events,
+            };
             let origin = Origin {
                 msg: self.msg,
                 object: self.object,
-                ordinal: self.first + first as u64,
-                events: (i - first) as u32,
+                ordinal,
+                events,
             };
+            ordinal += u64::from(events);
             Some((origin, rec))
         })
     }
@@ -90,9 +161,8 @@ pub struct SinkOptions {
     /// First backoff; doubles per attempt, with full jitter.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
-    /// Pack consecutive events of an object into records of up to this many
-    /// bytes (`RECORD_PACKING=ndjson`); `None` sends one event per record.
-    pub pack: Option<usize>,
+    /// How events (not frames) are cut into records (`RECORD_PACKING`).
+    pub pack: PackLimits,
 }
 
 impl SinkOptions {
@@ -103,7 +173,7 @@ impl SinkOptions {
             max_in_flight: 4,
             base_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
-            pack: None,
+            pack: PackLimits::ONE_PER_RECORD,
         }
     }
 }
@@ -191,8 +261,7 @@ pub async fn run<F: Firehose>(
                 break;
             }
         };
-        // Without packing, the limit 0 makes every event a record alone.
-        for (origin, record) in chunk.packed(opts.pack.unwrap_or(0)) {
+        for (origin, record) in chunk.packed(opts.pack) {
             if batch.len() == MAX_BATCH_RECORDS || batch_bytes + record.len() > MAX_BATCH_BYTES {
                 let full = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH_RECORDS));
                 batch_bytes = 0;
@@ -398,13 +467,7 @@ mod tests {
             data.extend_from_slice(r);
             ends.push(data.len());
         }
-        Chunk {
-            msg,
-            object: msg,
-            first: 0,
-            data: data.into(),
-            ends,
-        }
+        Chunk::events(msg, msg, 0, data.into(), ends)
     }
 
     async fn run_with(fh: Arc<Scripted>, chunks: Vec<Chunk>, opts: SinkOptions) -> SinkReport {
@@ -447,7 +510,10 @@ mod tests {
         let refs: Vec<&[u8]> = recs.iter().map(|r| r.as_slice()).collect();
         let mut o = opts();
         // Room for three 8-byte events per record.
-        o.pack = Some(26);
+        o.pack = PackLimits {
+            max_bytes: 26,
+            max_events: 500,
+        };
         let report = run_with(fh.clone(), vec![chunk(0, &refs)], o).await;
         let got = fh.accepted.lock().unwrap().clone();
         assert_eq!(got.len(), 4);
@@ -461,12 +527,62 @@ mod tests {
     #[test]
     fn an_event_over_the_pack_limit_is_a_record_alone() {
         let c = chunk(0, &[b"a\n", &[b'x'; 40], b"b\n", b"c\n"]);
-        let packed: Vec<(Origin, Bytes)> = c.packed(10).collect();
+        let packed: Vec<(Origin, Bytes)> = c
+            .packed(PackLimits {
+                max_bytes: 10,
+                max_events: 500,
+            })
+            .collect();
         let sizes: Vec<(u64, u32, usize)> = packed
             .iter()
             .map(|(o, r)| (o.ordinal, o.events, r.len()))
             .collect();
         assert_eq!(sizes, vec![(0, 1, 2), (1, 1, 40), (2, 2, 4)]);
+    }
+
+    #[test]
+    fn packed_records_hold_at_most_max_events() {
+        let recs: Vec<Vec<u8>> = (0..7).map(|i| format!("{i}\n").into_bytes()).collect();
+        let refs: Vec<&[u8]> = recs.iter().map(|r| r.as_slice()).collect();
+        let mut c = chunk(0, &refs);
+        c.first = 10;
+        let got: Vec<(u64, u32, Bytes)> = c
+            .packed(PackLimits {
+                max_bytes: 1_000,
+                max_events: 3,
+            })
+            .map(|(o, r)| (o.ordinal, o.events, r))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (10, 3, Bytes::from("0\n1\n2\n")),
+                (13, 3, Bytes::from("3\n4\n5\n")),
+                (16, 1, Bytes::from("6\n")),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_frame_is_sent_as_one_record_and_counts_its_events() {
+        let fh = Arc::new(Scripted::default());
+        fh.script.lock().unwrap().push(Ok(vec![1]));
+        let frames = vec![
+            Chunk::frame(2, 5, 0, Bytes::from_static(b"frame-a"), 40),
+            Chunk::frame(2, 5, 40, Bytes::from_static(b"frame-b"), 7),
+        ];
+        let mut o = opts();
+        o.max_attempts = 1;
+        o.pack = PackLimits {
+            max_bytes: 1_000_000,
+            max_events: 500,
+        };
+        let report = run_with(fh.clone(), frames, o).await;
+        assert_eq!(*fh.calls.lock().unwrap(), vec![2]);
+        // The second frame (events 40-46) was rejected: its first event is reported.
+        assert_eq!(report.unaccepted.get(&5), Some(&40));
+        assert_eq!(report.events_sent, 40);
+        assert_eq!(report.records_sent, 1);
     }
 
     #[tokio::test]
@@ -479,7 +595,10 @@ mod tests {
         let mut c = chunk(4, &[b"a\n", b"b\n", b"c\n", b"d\n"]);
         c.first = 100;
         let mut o = opts();
-        o.pack = Some(4);
+        o.pack = PackLimits {
+            max_bytes: 4,
+            max_events: 500,
+        };
         let report = run_with(fh.clone(), vec![c], o).await;
         // Records are "a\nb\n" (events 100-101) and "c\nd\n" (102-103); the second fails.
         assert_eq!(report.unaccepted.get(&4), Some(&102));

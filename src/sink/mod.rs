@@ -6,6 +6,7 @@
 
 pub mod batcher;
 pub mod firehose;
+pub mod packing;
 
 use std::future::Future;
 
