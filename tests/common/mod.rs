@@ -413,8 +413,8 @@ impl Stack {
             .expect("create delivery stream");
     }
 
-    /// Every record line that reached the destination bucket, all pages.
-    pub async fn delivered_lines(&self, dest_bucket: &str) -> Vec<Vec<u8>> {
+    /// Every object in the destination bucket as stored (key, bytes), all pages.
+    pub async fn delivered_objects(&self, dest_bucket: &str) -> Vec<(String, Vec<u8>)> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -427,11 +427,12 @@ impl Stack {
                 .await
                 .expect("list destination");
             for obj in list.contents() {
+                let key = obj.key().unwrap_or_default().to_string();
                 let body = self
                     .s3
                     .get_object()
                     .bucket(dest_bucket)
-                    .key(obj.key().unwrap_or_default())
+                    .key(&key)
                     .send()
                     .await
                     .expect("get delivered object")
@@ -440,17 +441,29 @@ impl Stack {
                     .await
                     .expect("read delivered object")
                     .into_bytes();
-                out.extend(
-                    body.split(|b| *b == b'\n')
-                        .filter(|l| !l.is_empty())
-                        .map(<[u8]>::to_vec),
-                );
+                out.push((key, body.to_vec()));
             }
             token = list.next_continuation_token().map(str::to_string);
             if token.is_none() {
                 return out;
             }
         }
+    }
+
+    /// Every record line that reached the destination bucket, all pages;
+    /// objects written from compressed records (multi-member gzip or zstd)
+    /// are decompressed first.
+    pub async fn delivered_lines(&self, dest_bucket: &str) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
+        for (key, body) in self.delivered_objects(dest_bucket).await {
+            let text = decompressed(&body).unwrap_or_else(|e| panic!("{key}: {e}"));
+            out.extend(
+                text.split(|b| *b == b'\n')
+                    .filter(|l| !l.is_empty())
+                    .map(<[u8]>::to_vec),
+            );
+        }
+        out
     }
 
     /// Every record that reached the destination bucket, parsed.
@@ -539,6 +552,21 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(data).expect("gzip");
     e.finish().expect("gzip")
+}
+
+/// `data` decompressed when it is gzip (any number of members) or zstd (any
+/// number of frames), as is otherwise.
+pub fn decompressed(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    if data.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out)?;
+    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        out = zstd::stream::decode_all(data)?;
+    } else {
+        out = data.to_vec();
+    }
+    Ok(out)
 }
 
 /// A deadline far enough away for any test.
