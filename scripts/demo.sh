@@ -4,6 +4,8 @@
 #   cargo lambda's runtime emulator -> the sample SQS events -> the records
 #   read back from the destination bucket.
 # Everything listens on 127.0.0.1 and is stopped by PID on exit.
+# RECORD_PACKING and RECORD_COMPRESSION pass through to the function; the
+# destination is read back by DuckDB whatever they are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
@@ -39,7 +41,10 @@ AWS_ACCESS_KEY_ID=demo
 AWS_SECRET_ACCESS_KEY=demo
 RUST_LOG="info,s3_log_forwarder=debug"
 LOG_FORMAT=text
+RECORD_PACKING=${RECORD_PACKING:-none}
+RECORD_COMPRESSION=${RECORD_COMPRESSION:-none}
 ENV
+echo "    RECORD_PACKING=${RECORD_PACKING:-none} RECORD_COMPRESSION=${RECORD_COMPRESSION:-none} (make demo RECORD_PACKING=ndjson RECORD_COMPRESSION=zstd to try another)"
 cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$INVOKE_PORT" \
   --env-file "$STATE/function.env" >"$STATE/function.log" 2>&1 &
 WATCH_PID=$!

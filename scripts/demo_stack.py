@@ -45,12 +45,52 @@ def setup(endpoint):
     print(f"  delivery stream {STREAM} -> s3://{DEST}/records/")
 
 
+MAGIC = {b"\x1f\x8b": "gzip", b"\x28\xb5\x2f\xfd": "zstd"}
+
+
+def compression_of(body):
+    for magic, name in MAGIC.items():
+        if body.startswith(magic):
+            return name
+    return "none"
+
+
+def read_destination(s3):
+    """Every record in the destination, read by DuckDB's read_ndjson_objects
+    whatever the setting: plain NDJSON, or the multi-member gzip / zstd files
+    that RECORD_COMPRESSION makes Firehose write."""
+    import duckdb
+
+    folder = ROOT / ".local" / "demo" / "destination"
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    suffix = {"gzip": "ndjson.gz", "zstd": "ndjson.zst", "none": "ndjson"}
+    groups, stored, count = {}, 0, 0
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=DEST):
+        for obj in page.get("Contents", []):
+            body = s3.get_object(Bucket=DEST, Key=obj["Key"])["Body"].read()
+            stored += len(body)
+            kind = compression_of(body)
+            path = folder / f"part-{count:05d}.{suffix[kind]}"
+            count += 1
+            path.write_bytes(body)
+            groups.setdefault(kind, []).append(str(path))
+    records = []
+    for kind, paths in sorted(groups.items()):
+        rows = duckdb.sql(
+            "select json from read_ndjson_objects($paths, compression = $compression)",
+            params={"paths": paths, "compression": "none" if kind == "none" else kind},
+        ).fetchall()
+        records += [json.loads(row[0]) for row in rows]
+        print(f"  {len(paths)} object(s) stored as {kind}: {len(rows)} record(s), read by DuckDB read_ndjson_objects")
+    return records, stored
+
+
 def show(endpoint):
     s3 = client("s3", endpoint)
-    records = []
-    for obj in s3.list_objects_v2(Bucket=DEST).get("Contents", []):
-        body = s3.get_object(Bucket=DEST, Key=obj["Key"])["Body"].read()
-        records += [json.loads(line) for line in body.splitlines() if line.strip()]
+    records, stored = read_destination(s3)
     by_dataset = {}
     for r in records:
         by_dataset.setdefault(r["event"]["dataset"], []).append(r)
@@ -67,6 +107,7 @@ def show(endpoint):
     objects = {r["aws"]["s3"]["key"] for r in records}
     print(f"\n{len(records)} record(s) in s3://{DEST}: {len(ids)} distinct event.id from {len(objects)} object(s)"
           " (the sample batch names some objects in several messages; their events repeat with the same id)")
+    print(f"{stored} bytes stored for them in s3://{DEST}")
     if not records:
         sys.exit("no records reached the destination")
 

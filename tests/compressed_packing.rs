@@ -81,8 +81,12 @@ fn ids_of_lines(text: &[u8]) -> Vec<String> {
     text.split(|b| *b == b'\n')
         .filter(|l| !l.is_empty())
         .map(|l| {
-            let v: serde_json::Value = serde_json::from_slice(l).expect("a line is one JSON record");
-            field(&v, "event.id").as_str().expect("event.id").to_string()
+            let v: serde_json::Value =
+                serde_json::from_slice(l).expect("a line is one JSON record");
+            field(&v, "event.id")
+                .as_str()
+                .expect("event.id")
+                .to_string()
         })
         .collect()
 }
@@ -177,10 +181,7 @@ async fn deliver(compression: &str) -> (tempfile::TempDir, BTreeMap<String, usiz
     let objects = stack.delivered_objects("dest").await;
     assert!(!objects.is_empty());
     for (i, (key, body)) in objects.iter().enumerate() {
-        assert!(
-            body.starts_with(magic),
-            "{key} is not a {compression} file"
-        );
+        assert!(body.starts_with(magic), "{key} is not a {compression} file");
         std::fs::write(dir.path().join(format!("part-{i:04}")), body).expect("write");
     }
     (dir, want, objects.len())

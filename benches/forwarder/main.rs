@@ -214,11 +214,13 @@ fn bench_corpus(
         runs.whole
             .push((n, median(scale.repeats, &job(Stage::Whole, n, &[]), name)?));
     }
-    runs.packed = median(
-        1,
-        &job(Stage::InProcess, most, &[("RECORD_PACKING", "ndjson")]),
-        name,
-    )?;
+    for setting in report::SETTINGS {
+        runs.settings.push(report::SettingRuns {
+            setting: setting.name.to_string(),
+            in_process: median(1, &job(Stage::InProcess, most, setting.env), name)?,
+            whole: median(1, &job(Stage::Whole, most, setting.env), name)?,
+        });
+    }
     Ok(runs)
 }
 

@@ -19,8 +19,71 @@ pub struct CorpusRuns {
     /// (cores, run)
     pub in_process: Vec<(usize, Measured)>,
     pub whole: Vec<(usize, Measured)>,
-    /// In process, most cores, `RECORD_PACKING=ndjson`.
-    pub packed: Measured,
+    /// Each record setting of [`SETTINGS`], most cores.
+    pub settings: Vec<SettingRuns>,
+}
+
+/// One way of making records, as configured.
+pub struct Setting {
+    pub name: &'static str,
+    pub env: &'static [(&'static str, &'static str)],
+}
+
+/// The record settings the bench compares (billing, speed, cost).
+pub const SETTINGS: [Setting; 4] = [
+    Setting {
+        name: "one event per record",
+        env: &[],
+    },
+    Setting {
+        name: "ndjson",
+        env: &[("RECORD_PACKING", "ndjson")],
+    },
+    Setting {
+        name: "ndjson + gzip",
+        env: &[("RECORD_PACKING", "ndjson"), ("RECORD_COMPRESSION", "gzip")],
+    },
+    Setting {
+        name: "ndjson + zstd",
+        env: &[("RECORD_PACKING", "ndjson"), ("RECORD_COMPRESSION", "zstd")],
+    },
+];
+
+/// Firehose Direct PUT ingestion, US East (N. Virginia), first 500 TB a
+/// month, USD per GB billed (records rounded up to 5 KB).
+pub const FIREHOSE_USD_PER_GB: f64 = 0.029;
+/// Lambda on arm64, US East (N. Virginia), first tier, USD per GB-second.
+pub const LAMBDA_ARM64_USD_PER_GB_S: f64 = 0.000_013_333_4;
+/// Lambda gives one vCPU per 1,769 MB of memory.
+pub const LAMBDA_MB_PER_VCPU: f64 = 1_769.0;
+/// Where the prices come from and when they were read.
+pub const PRICES_NOTE: &str = "AWS list prices for us-east-1 as published in 2025 (Firehose Direct PUT ingestion $0.029 per GB in 5 KB steps, first 500 TB a month; Lambda arm64 $0.0000133334 per GB-second), written down on 2026-12-05 without network access to re-check them";
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct SettingRuns {
+    pub setting: String,
+    pub in_process: Measured,
+    pub whole: Measured,
+}
+
+/// Figures of one record setting of one corpus.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettingFigures {
+    pub setting: String,
+    /// Billed bytes (records rounded up to 5 KiB) per byte of log text.
+    pub billable_gb_per_gb: f64,
+    /// Bytes of records per byte of log text.
+    pub record_bytes_per_byte: f64,
+    pub records_per_10k_events: f64,
+    pub in_process_mb_s: f64,
+    pub whole_mb_s: f64,
+    pub ratio_whole_to_in_process: f64,
+    pub peak_rss_mib_in_process: f64,
+    pub peak_rss_mib_whole: f64,
+    /// Firehose ingestion, USD per TB of log text.
+    pub firehose_usd_per_tb: f64,
+    /// Lambda compute at the whole path's speed, USD per TB of log text.
+    pub lambda_usd_per_tb: f64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -59,7 +122,7 @@ pub struct Figures {
     pub mean_bytes_per_call: f64,
     pub full_call_share: f64,
     pub billable_units_per_gb: f64,
-    pub billable_units_per_gb_packed: f64,
+    pub settings: Vec<SettingFigures>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -160,6 +223,75 @@ impl Report {
                     ),
                     measured: format!("{ratio:.2}×"),
                     met: *ratio >= 0.8,
+                });
+            }
+        }
+        for f in &self.figures {
+            let by = |name: &str| f.settings.iter().find(|x| x.setting == name);
+            let best = f
+                .settings
+                .iter()
+                .filter(|x| x.setting.contains('+'))
+                .min_by(|a, b| a.billable_gb_per_gb.total_cmp(&b.billable_gb_per_gb));
+            if let Some(best) = best {
+                let limit = if f.corpus.starts_with("cloudtrail") {
+                    0.15
+                } else {
+                    1.0
+                };
+                t.push(Target {
+                    target: format!(
+                        "{}: billable GB per GB of log text ≤ {limit} with the best compression",
+                        f.corpus
+                    ),
+                    measured: format!("{:.3} ({})", best.billable_gb_per_gb, best.setting),
+                    met: best.billable_gb_per_gb <= limit,
+                });
+            }
+            if let Some(plain) = by("ndjson").filter(|_| f.corpus.starts_with("cloudtrail")) {
+                t.push(Target {
+                    target: format!(
+                        "{}: billable GB per GB ≤ 1.3 packed without compression",
+                        f.corpus
+                    ),
+                    measured: format!("{:.3}", plain.billable_gb_per_gb),
+                    met: plain.billable_gb_per_gb <= 1.3,
+                });
+            }
+            if let Some(zstd) = by("ndjson + zstd") {
+                t.push(Target {
+                    target: format!(
+                        "{}: whole path ≥ 0.8× in process with ndjson + zstd",
+                        f.corpus
+                    ),
+                    measured: format!("{:.2}×", zstd.ratio_whole_to_in_process),
+                    met: zstd.ratio_whole_to_in_process >= 0.8,
+                });
+                if let Some(plain) = by("ndjson") {
+                    let ratio = if plain.in_process_mb_s > 0.0 {
+                        zstd.in_process_mb_s / plain.in_process_mb_s
+                    } else {
+                        0.0
+                    };
+                    t.push(Target {
+                        target: format!(
+                            "{}: in process with zstd ≥ 0.7× the same packing without compression",
+                            f.corpus
+                        ),
+                        measured: format!("{ratio:.2}×"),
+                        met: ratio >= 0.7,
+                    });
+                }
+                t.push(Target {
+                    target: format!(
+                        "{}: peak RSS with zstd < 64 MiB in process, < 100 MiB whole path",
+                        f.corpus
+                    ),
+                    measured: format!(
+                        "{:.1} / {:.1} MiB",
+                        zstd.peak_rss_mib_in_process, zstd.peak_rss_mib_whole
+                    ),
+                    met: zstd.peak_rss_mib_in_process < 64.0 && zstd.peak_rss_mib_whole < 100.0,
                 });
             }
         }
@@ -274,28 +406,99 @@ impl Report {
         }
         let most = cores.last().unwrap_or(&1);
         let _ = writeln!(s, "\n#### Memory, batching and billing ({most} cores)\n");
-        let _ = writeln!(s, "| corpus | peak RSS in process MiB | peak RSS whole MiB | PutRecordBatch calls per 10,000 events | mean bytes per call | full calls | billable 5 KB units per GB, one event per record | with `RECORD_PACKING=ndjson` | saving |");
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(s, "| corpus | peak RSS in process MiB | peak RSS whole MiB | PutRecordBatch calls per 10,000 events | mean bytes per call | full calls |");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|");
         for f in &self.figures {
-            let saving = if f.billable_units_per_gb > 0.0 {
-                1.0 - f.billable_units_per_gb_packed / f.billable_units_per_gb
-            } else {
-                0.0
-            };
             let _ = writeln!(
                 s,
-                "| {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1}% | {:.0} | {:.0} | {:.0}% |",
+                "| {} | {:.1} | {:.1} | {:.1} | {:.0} | {:.1}% |",
                 f.corpus,
                 f.peak_rss_mib_in_process,
                 f.peak_rss_mib_whole,
                 f.calls_per_10k_events,
                 f.mean_bytes_per_call,
                 f.full_call_share * 100.0,
-                f.billable_units_per_gb,
-                f.billable_units_per_gb_packed,
-                saving * 100.0
             );
         }
+        let names: Vec<&str> = SETTINGS.iter().map(|x| x.name).collect();
+        let _ = writeln!(
+            s,
+            "\n#### Bytes out: billable GB per GB of log text (records rounded up to 5 KiB), {most} cores\n"
+        );
+        let _ = writeln!(
+            s,
+            "| corpus | {} | record bytes per byte, {} |",
+            names.join(" | "),
+            names.join(" / ")
+        );
+        let _ = writeln!(s, "|---|{}---:|", "---:|".repeat(names.len()));
+        for f in &self.figures {
+            let cells: Vec<String> = f
+                .settings
+                .iter()
+                .map(|x| format!("{:.3}", x.billable_gb_per_gb))
+                .collect();
+            let sizes: Vec<String> = f
+                .settings
+                .iter()
+                .map(|x| format!("{:.2}", x.record_bytes_per_byte))
+                .collect();
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                f.corpus,
+                cells.join(" | "),
+                sizes.join(" / ")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n#### Speed and memory per setting, {most} cores (MB/s of log text; peak RSS MiB)\n"
+        );
+        let _ = writeln!(s, "| corpus | setting | records per 10,000 events | in process MB/s | whole MB/s | whole ÷ in process | RSS in process | RSS whole |");
+        let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|");
+        for f in &self.figures {
+            for x in &f.settings {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {:.1} | {:.0} | {:.0} | {:.2} | {:.1} | {:.1} |",
+                    f.corpus,
+                    x.setting,
+                    x.records_per_10k_events,
+                    x.in_process_mb_s,
+                    x.whole_mb_s,
+                    x.ratio_whole_to_in_process,
+                    x.peak_rss_mib_in_process,
+                    x.peak_rss_mib_whole
+                );
+            }
+        }
+        let _ = writeln!(
+            s,
+            "\n#### Cost: US dollars per TB of log text (Firehose ingestion + Lambda arm64 compute at the whole path's speed on {most} cores)\n"
+        );
+        let _ = writeln!(s, "| corpus | {} |", names.join(" | "));
+        let _ = writeln!(s, "|---|{}", "---:|".repeat(names.len()));
+        for f in &self.figures {
+            let cells: Vec<String> = f
+                .settings
+                .iter()
+                .map(|x| {
+                    format!(
+                        "{:.2} + {:.2} = **{:.2}**",
+                        x.firehose_usd_per_tb,
+                        x.lambda_usd_per_tb,
+                        x.firehose_usd_per_tb + x.lambda_usd_per_tb
+                    )
+                })
+                .collect();
+            let _ = writeln!(s, "| {} | {} |", f.corpus, cells.join(" | "));
+        }
+        let _ = writeln!(
+            s,
+            "\nPrices: {PRICES_NOTE}. Lambda memory is {:.0} MB ({most} vCPUs at 1,769 MB each); the bench machine's x86-64 cores stand in for Graviton's.",
+            *most as f64 * LAMBDA_MB_PER_VCPU
+        );
         let _ = writeln!(
             s,
             "\n#### Streaming one large object (VPC Flow Logs, whole path, {most} cores)\n"
@@ -340,7 +543,11 @@ impl Report {
     pub fn check_smoke(&self, corpora: &[Corpus]) -> Result<(), String> {
         for (c, r) in corpora.iter().zip(&self.runs) {
             let want = c.events();
-            let mut all: Vec<(&str, &Measured)> = vec![("packed", &r.packed)];
+            let mut all: Vec<(&str, &Measured)> = Vec::new();
+            for x in &r.settings {
+                all.push((x.setting.as_str(), &x.in_process));
+                all.push((x.setting.as_str(), &x.whole));
+            }
             all.extend(r.in_process.iter().map(|(_, m)| ("in-process", m)));
             all.extend(r.whole.iter().map(|(_, m)| ("whole", m)));
             for (what, m) in all {
@@ -361,12 +568,30 @@ impl Report {
                     ));
                 }
             }
-            if r.packed.records_sent >= want || r.packed.firehose_calls == 0 {
-                return Err(format!(
-                    "{}: packing sent {} records for {want} events",
-                    c.spec.kind.name(),
-                    r.packed.records_sent
-                ));
+            if r.settings.len() != SETTINGS.len() {
+                return Err(format!("{}: settings not all run", c.spec.kind.name()));
+            }
+            // Packing sends fewer records than events; compression fewer bytes.
+            for x in &r.settings[1..] {
+                if x.in_process.records_sent >= want || x.in_process.firehose_calls == 0 {
+                    return Err(format!(
+                        "{}: {} sent {} records for {want} events",
+                        c.spec.kind.name(),
+                        x.setting,
+                        x.in_process.records_sent
+                    ));
+                }
+            }
+            for x in &r.settings[2..] {
+                if x.in_process.bytes_sent >= r.settings[1].in_process.bytes_sent {
+                    return Err(format!(
+                        "{}: {} sent {} bytes, plain packing {}",
+                        c.spec.kind.name(),
+                        x.setting,
+                        x.in_process.bytes_sent,
+                        r.settings[1].in_process.bytes_sent
+                    ));
+                }
             }
             for m in [&r.decompress, &r.floor_parse] {
                 if m.uncompressed_bytes != c.uncompressed() {
@@ -429,7 +654,40 @@ fn figures(c: &Corpus, r: &CorpusRuns) -> Figures {
         mean_bytes_per_call: per(most.bytes_sent as f64, most.firehose_calls as f64),
         full_call_share: per(most.full_calls as f64, most.firehose_calls as f64),
         billable_units_per_gb: per(most.billable_units as f64, gb),
-        billable_units_per_gb_packed: per(r.packed.billable_units as f64, gb),
+        settings: r
+            .settings
+            .iter()
+            .map(|s| setting_figures(c, s, r.whole.last().map_or(1, |w| w.0)))
+            .collect(),
+    }
+}
+
+fn setting_figures(c: &Corpus, s: &SettingRuns, cores: usize) -> SettingFigures {
+    let per = |x: f64, y: f64| if y > 0.0 { x / y } else { 0.0 };
+    let text = c.uncompressed() as f64;
+    let billable_gb_per_gb = per(
+        (s.in_process.billable_units * crate::measure::BILLING_STEP) as f64,
+        text,
+    );
+    let whole = mb_s(&s.whole);
+    // Seconds for 1 TB (1e6 MB) at the whole path's speed, on a function
+    // sized for the cores the bench used.
+    let gb_memory = cores as f64 * LAMBDA_MB_PER_VCPU / 1024.0;
+    SettingFigures {
+        setting: s.setting.clone(),
+        billable_gb_per_gb,
+        record_bytes_per_byte: per(s.in_process.bytes_sent as f64, text),
+        records_per_10k_events: per(
+            s.in_process.records_sent as f64 * 10_000.0,
+            s.in_process.events as f64,
+        ),
+        in_process_mb_s: mb_s(&s.in_process),
+        whole_mb_s: whole,
+        ratio_whole_to_in_process: per(whole, mb_s(&s.in_process)),
+        peak_rss_mib_in_process: mib(s.in_process.peak_rss_kib),
+        peak_rss_mib_whole: mib(s.whole.peak_rss_kib),
+        firehose_usd_per_tb: billable_gb_per_gb * 1_000.0 * FIREHOSE_USD_PER_GB,
+        lambda_usd_per_tb: per(1e6, whole) * gb_memory * LAMBDA_ARM64_USD_PER_GB_S,
     }
 }
 
