@@ -133,6 +133,18 @@ fn parent(scale: Scale) -> io::Result<()> {
         .collect::<io::Result<_>>()?;
     let standin = standin::start(root.clone())?;
 
+    // BENCH_CORPORA=cloudtrail,alb measures only those (for a profile); the
+    // tables and BENCHMARKS.md are written only by a run over all of them.
+    let only: Option<Vec<String>> = std::env::var("BENCH_CORPORA")
+        .ok()
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).collect());
+    let corpora: Vec<Corpus> = corpora
+        .into_iter()
+        .filter(|c| {
+            only.as_ref()
+                .is_none_or(|o| o.iter().any(|n| n == c.spec.kind.name()))
+        })
+        .collect();
     let mut results = Vec::new();
     for c in &corpora {
         results.push(bench_corpus(
@@ -143,8 +155,14 @@ fn parent(scale: Scale) -> io::Result<()> {
             &standin.endpoint,
         )?);
     }
-    let stream = bench_stream(&scale, &root, &standin.endpoint)?;
-    let init = bench_init(scale.init_runs)?;
+    let (stream, init) = if only.is_some() {
+        (report::StreamRun { sizes: Vec::new() }, Vec::new())
+    } else {
+        (
+            bench_stream(&scale, &root, &standin.endpoint)?,
+            bench_init(scale.init_runs)?,
+        )
+    };
     let served = &standin.served;
     eprintln!(
         "the stand-in served {} GetObject and {} PutRecordBatch calls ({} records)",
@@ -156,7 +174,9 @@ fn parent(scale: Scale) -> io::Result<()> {
     let report = report::Report::new(&corpora, results, stream, init, core_counts);
     let markdown = report.markdown();
     println!("{markdown}");
-    if scale.full {
+    if scale.full && only.is_some() {
+        eprintln!("BENCH_CORPORA is set: nothing written");
+    } else if scale.full {
         let out = manifest_dir.join("bench");
         std::fs::create_dir_all(&out)?;
         std::fs::write(
