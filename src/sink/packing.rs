@@ -347,4 +347,80 @@ mod tests {
         let mut w = FrameWriter::new(Compression::Gzip, 1_000);
         assert!(w.finish().unwrap().is_none());
     }
+
+    mod properties {
+        use super::super::*;
+        use super::decode;
+        use crate::sink::batcher::{Chunk, PackLimits};
+        use bytes::Bytes;
+        use proptest::prelude::*;
+
+        fn lines() -> impl Strategy<Value = Vec<Vec<u8>>> {
+            prop::collection::vec("[ -~]{0,300}", 1..200).prop_map(|v| {
+                v.into_iter()
+                    .map(|l| format!("{{\"m\":{}}}\n", serde_json::Value::String(l)).into_bytes())
+                    .collect()
+            })
+        }
+
+        /// Splits a record into its lines, each with its newline.
+        fn split(record: &[u8]) -> Vec<Vec<u8>> {
+            record
+                .split_inclusive(|b| *b == b'\n')
+                .map(<[u8]>::to_vec)
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+
+            #[test]
+            fn every_packing_mode_splits_into_exactly_its_events(
+                evs in lines(),
+                max_bytes in 0usize..4_000,
+                max_events in 1usize..50,
+                frame_limit in 200usize..20_000,
+            ) {
+                let mut data = Vec::new();
+                let mut ends = Vec::new();
+                for e in &evs {
+                    data.extend_from_slice(e);
+                    ends.push(data.len());
+                }
+                let chunk = Chunk::events(0, 0, 7, Bytes::from(data), ends);
+                // Plain: one event per record, and packed.
+                for limits in [PackLimits::ONE_PER_RECORD, PackLimits { max_bytes, max_events }] {
+                    let mut next = 7u64;
+                    let mut seen = Vec::new();
+                    for (origin, record) in chunk.packed(limits) {
+                        let parts = split(&record);
+                        prop_assert_eq!(origin.ordinal, next);
+                        prop_assert_eq!(parts.len(), origin.events as usize);
+                        prop_assert!(parts.len() <= limits.max_events);
+                        prop_assert!(parts.len() == 1 || record.len() <= limits.max_bytes);
+                        next += u64::from(origin.events);
+                        seen.extend(parts);
+                    }
+                    prop_assert_eq!(&seen, &evs);
+                }
+                // Compressed: each frame decodes to exactly its events.
+                for c in [Compression::Gzip, Compression::Zstd] {
+                    let mut w = FrameWriter::new(c, frame_limit);
+                    let mut frames = Vec::new();
+                    for e in &evs {
+                        frames.extend(w.push(e).unwrap());
+                    }
+                    frames.extend(w.finish().unwrap());
+                    let mut seen = Vec::new();
+                    for f in frames {
+                        let parts = split(&decode(c, &f.data));
+                        prop_assert_eq!(parts.len(), f.events as usize);
+                        prop_assert!(f.events == 1 || f.data.len() <= frame_limit);
+                        seen.extend(parts);
+                    }
+                    prop_assert_eq!(&seen, &evs);
+                }
+            }
+        }
+    }
 }
