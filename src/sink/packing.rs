@@ -197,9 +197,11 @@ impl FrameWriter {
         };
         let encoder = match &mut self.encoder {
             Some(e) => e,
+            // Room for a whole frame at once: growing by doubling would
+            // reserve twice the limit. Pages not written are not resident.
             None => self.encoder.insert(Encoder::new(
                 self.compression,
-                Vec::with_capacity(self.limit.min(256 * 1024)),
+                Vec::with_capacity(self.limit + self.flush_every + FRAME_OVERHEAD),
             )?),
         };
         encoder.writer().write_all(record)?;
