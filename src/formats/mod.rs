@@ -265,6 +265,13 @@ pub(crate) mod testing {
                             FieldValue::Bool(b) => b.to_string(),
                             FieldValue::Raw(r) => r.get().to_string(),
                             FieldValue::Json(j) => j.to_string(),
+                            FieldValue::Members(m) => {
+                                let members: Vec<String> = m
+                                    .iter()
+                                    .map(|(k, v)| format!("{}:{}", serde_json::json!(k), v.get()))
+                                    .collect();
+                                format!("{{{}}}", members.join(","))
+                            }
                         };
                         (*p, s)
                     })
