@@ -16,6 +16,7 @@ pub mod elb;
 pub mod fields;
 pub mod firewall;
 pub mod guardduty;
+pub mod json;
 pub mod jsonlines;
 pub mod lines;
 pub mod route53;
