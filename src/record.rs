@@ -319,7 +319,8 @@ impl RecordWriter {
     ///
     /// If the record would exceed [`MAX_RECORD_BYTES`], it is written again
     /// with only the common fields, `tags: ["truncated"]` and `event.original`
-    /// cut to fit; returns `true` then.
+    /// cut to fit (even when `include_original` is off: the cut raw text is
+    /// all that is left of the event); returns `true` then.
     pub fn write(&mut self, ordinal: u64, ev: &ParsedEvent<'_>, out: &mut Vec<u8>) -> bool {
         let mut id_buf = [0u8; 32];
         let id = id_from(&self.id_prefix, ordinal, &mut id_buf);
@@ -333,7 +334,7 @@ impl RecordWriter {
         };
         out.clear();
         if !self.select_shape(ev) {
-            self.common_entries(ev);
+            self.common_entries(ev, false);
             if ev.fields.iter().any(|(p, _)| p.starts_with("cloud.")) {
                 self.cur
                     .entries
@@ -402,7 +403,7 @@ impl RecordWriter {
         self.cur.shape_valid = true;
     }
 
-    fn common_entries(&mut self, ev: &ParsedEvent<'_>) {
+    fn common_entries(&mut self, ev: &ParsedEvent<'_>, keep_original: bool) {
         let e = &mut self.cur.entries;
         e.clear();
         e.push(("@timestamp", Src::Timestamp));
@@ -411,7 +412,7 @@ impl RecordWriter {
         e.push(("event.ingested", Src::Ingested));
         e.push(("event.dataset", Src::Dataset));
         // A malformed event has nothing but its raw text: always keep it.
-        if self.ctx.include_original || ev.error.is_some() {
+        if keep_original || self.ctx.include_original || ev.error.is_some() {
             e.push(("event.original", Src::Original));
         }
         e.push(("aws.s3.bucket", Src::Bucket));
@@ -431,7 +432,9 @@ impl RecordWriter {
         let write = |this: &mut Self, original: &str, out: &mut Vec<u8>| {
             out.clear();
             this.cur.shape_valid = false;
-            this.common_entries(common.ev);
+            // The cut raw text is all that is left of the event's fields:
+            // kept whatever INCLUDE_EVENT_ORIGINAL says.
+            this.common_entries(common.ev, true);
             this.cur.entries.push(("tags", Src::Tags));
             let c = Common {
                 original,
@@ -441,9 +444,6 @@ impl RecordWriter {
             out.push(b'\n');
         };
         write(self, "", out);
-        if !self.ctx.include_original && common.ev.error.is_none() {
-            return;
-        }
         let room = MAX_RECORD_BYTES.saturating_sub(out.len());
         let original = common.original;
         let mut keep = floor_char_boundary(original, room);
@@ -993,7 +993,7 @@ mod tests {
     }
 
     #[test]
-    fn oversize_without_original_keeps_common_fields() {
+    fn oversize_without_original_keeps_common_fields_and_the_cut_original() {
         let big = "x".repeat(1_100_000);
         let mut ev = ParsedEvent::new("text", "short");
         ev.fields.str("message", big.as_str());
@@ -1001,6 +1001,12 @@ mod tests {
         assert!(truncated);
         assert!(len < 1000);
         assert_eq!(v["aws"]["s3"]["key"], "k/x.log");
+        assert_eq!(v["event"]["original"], "short");
+        let mut ev = ParsedEvent::new("text", &big);
+        ev.fields.str("message", big.as_str());
+        let (v, truncated, len) = write(&ev, false);
+        assert!(truncated && len <= MAX_RECORD_BYTES);
+        assert!(v["event"]["original"].as_str().unwrap().len() > 900_000);
     }
 
     /// Parses JSON and fails on a key that repeats within one object
