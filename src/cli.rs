@@ -25,7 +25,7 @@ use crate::source::decode::Counters;
 
 pub const USAGE: &str = "\
 usage: s3-log-forwarder check [--bucket NAME [--key KEY]]
-       s3-log-forwarder replay [--format NAME] [--bucket NAME] [--no-original] [--key KEY] FILE...
+       s3-log-forwarder replay [--format NAME] [--bucket NAME] [--original] [--key KEY] FILE...
 
 Reads FILEs (gzip, zstd, bzip2 or plain) the way the function reads S3
 objects and writes the normalized records to stdout, one JSON object a line.
@@ -37,7 +37,9 @@ A summary goes to stderr.
                   cloudfront, guardduty, waf, route53resolver,
                   networkfirewall, cloudwatch, config, json, text
   --bucket NAME   aws.s3.bucket of the records (default: local)
-  --no-original   leave out event.original
+  --original      also write the raw event as event.original (records are
+                  lossless without it; --no-original, the default, is
+                  still accepted)
 
 Limits come from the same variables as the function (MAX_OBJECT_BYTES,
 MAX_DECOMPRESSED_BYTES, MAX_LINE_BYTES, MAX_EVENTS_PER_OBJECT).
@@ -149,7 +151,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
     let mut o = Options {
         format: None,
         bucket: "local".into(),
-        include_original: true,
+        include_original: false,
         files: Vec::new(),
     };
     let mut it = args.iter();
@@ -166,6 +168,8 @@ fn parse_options(args: &[String]) -> Result<Options> {
                 o.format = Some(v.parse().map_err(|e: String| anyhow::anyhow!(e))?);
             }
             "--bucket" => o.bucket = value("--bucket")?,
+            "--original" => o.include_original = true,
+            // The default since records are lossless; kept for old scripts.
             "--no-original" => o.include_original = false,
             "-h" | "--help" => bail!("{USAGE}"),
             flag if flag.starts_with("--") => bail!("unknown option {flag}\n\n{USAGE}"),

@@ -153,7 +153,8 @@ pub struct Config {
     pub format_override: Option<Format>,
     /// Per-source settings; the longest matching prefix wins (`SOURCES`, `SOURCES_FILE`).
     pub sources: Vec<SourceRule>,
-    /// Keep the raw event in `event.original` (`INCLUDE_EVENT_ORIGINAL`).
+    /// Keep the raw event in `event.original` (`INCLUDE_EVENT_ORIGINAL`, off
+    /// by default: records are lossless without it).
     pub include_original: bool,
     /// How many objects are read and parsed at once (`MAX_CONCURRENCY`).
     pub max_concurrency: usize,
@@ -296,7 +297,7 @@ impl Config {
             allowed_accounts,
             format_override,
             sources,
-            include_original: parse_bool(&get, "INCLUDE_EVENT_ORIGINAL", true)?,
+            include_original: parse_bool(&get, "INCLUDE_EVENT_ORIGINAL", false)?,
             max_concurrency,
             deadline_margin: Duration::from_millis(parse_num(&get, "DEADLINE_MARGIN_MS", 10_000)?),
             firehose_max_attempts,
@@ -635,7 +636,7 @@ mod tests {
         assert!(c.role.is_none());
         assert!(c.allowed_buckets.is_empty());
         assert!(c.bucket_allowed("anything"));
-        assert!(c.include_original);
+        assert!(!c.include_original, "records are lossless without it");
         assert_eq!(c.limits, Limits::default());
         assert_eq!(c.packing, Packing::OnePerRecord);
     }

@@ -43,6 +43,12 @@ pub enum FieldValue<'a> {
     Raw(&'a RawValue),
     /// Text already known to be one valid JSON value (validated by the caller).
     Json(&'a str),
+    /// Members whose names are only known at run time (a source's members
+    /// that no mapping names), written as members of the object that holds
+    /// the path's leaf: the leaf itself (conventionally `*`, see
+    /// [`Fields::members`]) is not written. Keeps the paths `&'static` and
+    /// the writer's shape cache valid, whatever the names.
+    Members(Vec<(Cow<'a, str>, &'a RawValue)>),
 }
 
 /// Format-specific fields as dotted paths, in any order.
@@ -124,6 +130,16 @@ impl<'a> Fields<'a> {
     pub fn opt_raw(&mut self, path: &'static str, v: Option<&'a RawValue>) {
         if let Some(v) = v {
             self.raw(path, v);
+        }
+    }
+
+    /// Adds `members` (if any) as members of the object `path` names
+    /// without its last segment: `aws.cloudtrail.*` puts them beside the
+    /// other `aws.cloudtrail.` fields. The caller keeps their names apart
+    /// from the paths it writes itself (a duplicate key is not dropped).
+    pub fn members(&mut self, path: &'static str, members: Vec<(Cow<'a, str>, &'a RawValue)>) {
+        if !members.is_empty() {
+            self.push(path, FieldValue::Members(members));
         }
     }
 }
@@ -303,7 +319,8 @@ impl RecordWriter {
     ///
     /// If the record would exceed [`MAX_RECORD_BYTES`], it is written again
     /// with only the common fields, `tags: ["truncated"]` and `event.original`
-    /// cut to fit; returns `true` then.
+    /// cut to fit (even when `include_original` is off: the cut raw text is
+    /// all that is left of the event); returns `true` then.
     pub fn write(&mut self, ordinal: u64, ev: &ParsedEvent<'_>, out: &mut Vec<u8>) -> bool {
         let mut id_buf = [0u8; 32];
         let id = id_from(&self.id_prefix, ordinal, &mut id_buf);
@@ -317,7 +334,7 @@ impl RecordWriter {
         };
         out.clear();
         if !self.select_shape(ev) {
-            self.common_entries(ev);
+            self.common_entries(ev, false);
             if ev.fields.iter().any(|(p, _)| p.starts_with("cloud.")) {
                 self.cur
                     .entries
@@ -386,7 +403,7 @@ impl RecordWriter {
         self.cur.shape_valid = true;
     }
 
-    fn common_entries(&mut self, ev: &ParsedEvent<'_>) {
+    fn common_entries(&mut self, ev: &ParsedEvent<'_>, keep_original: bool) {
         let e = &mut self.cur.entries;
         e.clear();
         e.push(("@timestamp", Src::Timestamp));
@@ -394,7 +411,8 @@ impl RecordWriter {
         e.push(("event.sequence", Src::Sequence));
         e.push(("event.ingested", Src::Ingested));
         e.push(("event.dataset", Src::Dataset));
-        if self.ctx.include_original {
+        // A malformed event has nothing but its raw text: always keep it.
+        if keep_original || self.ctx.include_original || ev.error.is_some() {
             e.push(("event.original", Src::Original));
         }
         e.push(("aws.s3.bucket", Src::Bucket));
@@ -414,7 +432,9 @@ impl RecordWriter {
         let write = |this: &mut Self, original: &str, out: &mut Vec<u8>| {
             out.clear();
             this.cur.shape_valid = false;
-            this.common_entries(common.ev);
+            // The cut raw text is all that is left of the event's fields:
+            // kept whatever INCLUDE_EVENT_ORIGINAL says.
+            this.common_entries(common.ev, true);
             this.cur.entries.push(("tags", Src::Tags));
             let c = Common {
                 original,
@@ -424,9 +444,6 @@ impl RecordWriter {
             out.push(b'\n');
         };
         write(self, "", out);
-        if !self.ctx.include_original {
-            return;
-        }
         let room = MAX_RECORD_BYTES.saturating_sub(out.len());
         let original = common.original;
         let mut keep = floor_char_boundary(original, room);
@@ -545,12 +562,25 @@ impl RecordWriter {
             {
                 continue;
             }
-            let value = match value_of(src, c) {
-                Some(v) => v,
-                None => continue,
+            let owned;
+            let value: &FieldValue<'_> = match src {
+                // A format's value by reference: never cloned.
+                Src::Field(i) => match c.ev.fields.entries.get(i as usize) {
+                    Some((_, v)) => v,
+                    None => continue,
+                },
+                _ => match value_of(src, c) {
+                    Some(v) => {
+                        owned = v;
+                        &owned
+                    }
+                    None => continue,
+                },
             };
-            if matches!(value, FieldValue::F64(f) if !f.is_finite()) {
-                continue;
+            match value {
+                FieldValue::F64(f) if !f.is_finite() => continue,
+                FieldValue::Members(m) if m.is_empty() => continue,
+                _ => {}
             }
             let leaf = slot.leaf;
             let parents = &self.cur.segments[slot.segs.0 as usize..slot.segs.1 as usize];
@@ -578,12 +608,23 @@ impl RecordWriter {
                 open.push(seg);
                 first = true;
             }
-            if !first {
-                out.push(b',');
+            if let FieldValue::Members(members) = value {
+                for (name, raw) in members {
+                    if !first {
+                        out.push(b',');
+                    }
+                    write_key(out, name);
+                    write_json(out, raw.get());
+                    first = false;
+                }
+            } else {
+                if !first {
+                    out.push(b',');
+                }
+                out.extend_from_slice(&self.cur.keys[slot.key.0 as usize..slot.key.1 as usize]);
+                write_value(out, value);
+                first = false;
             }
-            out.extend_from_slice(&self.cur.keys[slot.key.0 as usize..slot.key.1 as usize]);
-            write_value(out, &value);
-            first = false;
             last_leaf = path;
         }
         for _ in open.iter() {
@@ -613,11 +654,8 @@ fn value_of<'e>(src: Src, c: &'e Common<'e>) -> Option<FieldValue<'e>> {
         Src::Error => c.ev.error.as_deref().and_then(s),
         Src::CloudProvider => s("aws"),
         Src::Tags => Some(FieldValue::Json("[\"truncated\"]")),
-        Src::Field(i) => c.ev.fields.entries.get(i as usize).map(|(_, v)| match v {
-            // Re-borrow, so that an owned string is not cloned.
-            FieldValue::Str(s) => FieldValue::Str(Cow::Borrowed(s)),
-            other => other.clone(),
-        }),
+        // Written by reference (see `write_nested`).
+        Src::Field(_) => None,
     }
 }
 
@@ -699,9 +737,77 @@ fn write_value(out: &mut Vec<u8>, v: &FieldValue<'_>) {
             let _ = serde_json::to_writer(&mut *out, f);
         }
         FieldValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        FieldValue::Raw(r) => out.extend_from_slice(r.get().as_bytes()),
-        FieldValue::Json(s) => out.extend_from_slice(s.as_bytes()),
+        FieldValue::Raw(r) => write_json(out, r.get()),
+        FieldValue::Json(s) => write_json(out, s),
+        FieldValue::Members(members) => {
+            // Only reached outside `write_nested`: as an object.
+            out.push(b'{');
+            for (i, (name, raw)) in members.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_key(out, name);
+                write_json(out, raw.get());
+            }
+            out.push(b'}');
+        }
     }
+}
+
+/// Writes valid JSON text compact: whitespace between tokens (a source's
+/// pretty-printing, CRLF line ends, tabs) is left out, so that a record is
+/// always one line. Text with no such whitespace, the rule for machine-written
+/// logs, is copied as it is after one scan.
+fn write_json(out: &mut Vec<u8>, json: &str) {
+    let b = json.as_bytes();
+    if is_compact(b) {
+        out.extend_from_slice(b);
+        return;
+    }
+    out.reserve(b.len());
+    let mut i = 0;
+    let mut run = 0; // start of the bytes not yet copied
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                // Jump over the string: to its closing quote, past escapes.
+                i += 1;
+                while let Some(j) = memchr::memchr2(b'"', b'\\', &b[i..]) {
+                    i += j;
+                    if b[i] == b'\\' {
+                        i += 2;
+                    } else {
+                        break;
+                    }
+                }
+                i += 1;
+            }
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                out.extend_from_slice(&b[run..i]);
+                while i < b.len() && matches!(b[i], b' ' | b'\n' | b'\r' | b'\t') {
+                    i += 1;
+                }
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.extend_from_slice(&b[run.min(b.len())..]);
+}
+
+/// Whether valid JSON text has no whitespace between tokens. Inside strings
+/// only spaces may appear (control characters are escaped), and whitespace
+/// between tokens always touches a structural character, a quote or more
+/// whitespace: so text whose spaces all sit between other bytes is compact.
+/// May answer `false` for compact text (a space next to a quote inside a
+/// string); never `true` for text that is not.
+fn is_compact(b: &[u8]) -> bool {
+    if memchr::memchr3(b'\n', b'\r', b'\t', b).is_some() {
+        return false;
+    }
+    let loose = |c: u8| matches!(c, b' ' | b'{' | b'}' | b'[' | b']' | b',' | b':' | b'"');
+    memchr::memchr_iter(b' ', b)
+        .all(|i| i > 0 && i + 1 < b.len() && !loose(b[i - 1]) && !loose(b[i + 1]))
 }
 
 #[cfg(test)]
@@ -887,7 +993,7 @@ mod tests {
     }
 
     #[test]
-    fn oversize_without_original_keeps_common_fields() {
+    fn oversize_without_original_keeps_common_fields_and_the_cut_original() {
         let big = "x".repeat(1_100_000);
         let mut ev = ParsedEvent::new("text", "short");
         ev.fields.str("message", big.as_str());
@@ -895,6 +1001,12 @@ mod tests {
         assert!(truncated);
         assert!(len < 1000);
         assert_eq!(v["aws"]["s3"]["key"], "k/x.log");
+        assert_eq!(v["event"]["original"], "short");
+        let mut ev = ParsedEvent::new("text", &big);
+        ev.fields.str("message", big.as_str());
+        let (v, truncated, len) = write(&ev, false);
+        assert!(truncated && len <= MAX_RECORD_BYTES);
+        assert!(v["event"]["original"].as_str().unwrap().len() > 900_000);
     }
 
     /// Parses JSON and fails on a key that repeats within one object
@@ -972,6 +1084,62 @@ mod tests {
         }
     }
 
+    #[test]
+    fn pass_through_json_is_written_compact() {
+        let cases = [
+            (
+                "{\r\n\t\"a\" : [ 1 , 2 ],\n  \"b c\": \" x \\\" y \"\n}",
+                r#"{"a":[1,2],"b c":" x \" y "}"#,
+            ),
+            (
+                r#"{"ua":"aws-cli/2 Python/3","n":1}"#,
+                r#"{"ua":"aws-cli/2 Python/3","n":1}"#,
+            ),
+            ("[ ]", "[]"),
+            (" \"s\" ", r#""s""#),
+        ];
+        for (input, want) in cases {
+            let mut out = Vec::new();
+            write_json(&mut out, input);
+            assert_eq!(String::from_utf8_lossy(&out), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn members_with_run_time_names_join_their_object() {
+        let a: Box<RawValue> = serde_json::from_str("{\n \"x\": 1\n}").unwrap();
+        let b: Box<RawValue> = serde_json::from_str("\"v\"").unwrap();
+        let mut ev = ParsedEvent::new("x", "");
+        ev.fields.str("aws.x.known", "k");
+        ev.fields.members(
+            "aws.x.*",
+            vec![("newMember".into(), &a), ("we\"ird".into(), &b)],
+        );
+        ev.fields.members("aws.y.*", Vec::new());
+        ev.fields.str("aws.x.z", "z");
+        let mut w = RecordWriter::new(ctx(false));
+        let mut out = Vec::new();
+        for _ in 0..2 {
+            w.write(0, &ev, &mut out);
+            assert_no_duplicate_keys(&out);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            assert_eq!(v["aws"]["x"]["known"], "k");
+            assert_eq!(v["aws"]["x"]["z"], "z");
+            assert_eq!(v["aws"]["x"]["newMember"]["x"], 1);
+            assert_eq!(v["aws"]["x"]["we\"ird"], "v");
+            assert!(v["aws"].get("y").is_none());
+            assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1);
+        }
+    }
+
+    #[test]
+    fn a_malformed_event_keeps_its_original_without_include_original() {
+        let mut ev = ParsedEvent::new("x", "broken line");
+        ev.error = Some("bad".into());
+        let (v, _, _) = write(&ev, false);
+        assert_eq!(v["event"]["original"], "broken line");
+    }
+
     mod properties {
         use super::*;
         use proptest::prelude::*;
@@ -1000,6 +1168,23 @@ mod tests {
             "weird\"key.x",
             "ünï.cøde",
         ];
+
+        fn json_value() -> impl Strategy<Value = serde_json::Value> {
+            use serde_json::Value;
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                "[ a\t\n\"\\\\{}:,\\[\\]é\u{0}-\u{1f}]{0,12}".prop_map(Value::String),
+            ];
+            leaf.prop_recursive(4, 32, 6, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::vec(("[a-z \"]{0,6}", inner), 0..5)
+                        .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+                ]
+            })
+        }
 
         fn value() -> impl Strategy<Value = (u8, String, i64, f64)> {
             (0u8..6, ".{0,24}", any::<i64>(), any::<f64>())
@@ -1046,6 +1231,24 @@ mod tests {
                 if include_original {
                     prop_assert_eq!(v["event"]["original"].as_str(), Some(original.as_str()));
                 }
+            }
+
+            /// Pass-through JSON in any layout is written as the compact
+            /// text serde_json writes.
+            #[test]
+            fn pass_through_json_loses_only_its_whitespace(
+                v in json_value(),
+                pretty in any::<bool>(),
+                crlf in any::<bool>(),
+                tabs in any::<bool>(),
+            ) {
+                let mut text = if pretty { serde_json::to_string_pretty(&v) } else { serde_json::to_string(&v) }.unwrap();
+                if crlf { text = text.replace('\n', "\r\n"); }
+                // Indentation only: raw newlines never occur inside strings.
+                while tabs && text.contains("\n  ") { text = text.replace("\n  ", "\n\t"); }
+                let mut out = Vec::new();
+                write_json(&mut out, &text);
+                prop_assert_eq!(String::from_utf8(out).unwrap(), serde_json::to_string(&v).unwrap());
             }
 
             #[test]

@@ -59,6 +59,16 @@ fn replay_format_override_and_errors() {
     assert_eq!(first["event"]["dataset"], "text");
     assert!(first["event"].get("original").is_none());
 
+    // Without a flag event.original is left out; --original adds it.
+    let (code, stdout, _) = replay(&["--format", "text", &sample("orders.jsonl")]);
+    assert_eq!(code, 0);
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert!(first["event"].get("original").is_none());
+    let (code, stdout, _) = replay(&["--original", "--format", "text", &sample("orders.jsonl")]);
+    assert_eq!(code, 0);
+    let first: serde_json::Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(first["event"]["original"], first["message"]);
+
     let (code, _, stderr) = replay(&["/no/such/file"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("cannot open /no/such/file"), "{stderr}");

@@ -9,8 +9,15 @@
 //! against over 1 GB/s for `from_slice`).
 //!
 //! Events are mapped to ECS fields the way Elastic's `aws.cloudtrail`
-//! integration does; bulky members (`requestParameters`, `responseElements`,
-//! ...) pass through as raw JSON under `aws.cloudtrail.*`. An element that is
+//! integration does, and nothing is dropped: a member with an ECS place is
+//! written there only (`eventName` is `event.action`, `recipientAccountId`
+//! `cloud.account.id`, `principalId` `user.id`, ...; `eventTime` is also
+//! kept under `aws.cloudtrail.event_time` when `@timestamp` had to convert
+//! it), the other known members go under `aws.cloudtrail.*` in Elastic's
+//! snake_case names, bulky ones (`requestParameters`, `responseElements`,
+//! `sessionContext`, ...) as raw JSON, and any member we do not know
+//! (whatever AWS adds next) as raw JSON under its own name, in
+//! `aws.cloudtrail.<name>` or `aws.cloudtrail.user_identity.<name>`. An element that is
 //! not an event object, is not valid JSON or UTF-8, or is larger than the
 //! line limit becomes an error event with its raw text (cut to the limit).
 //! A file that is not `{"Records":[...]}` at all, or whose structure breaks
@@ -22,10 +29,13 @@ use std::borrow::Cow;
 use std::io::BufRead;
 use std::net::IpAddr;
 
-use serde::de::IgnoredAny;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::json::{self, Text, Unmapped};
 use super::jsonlines::rfc3339_utc;
 use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::ParsedEvent;
@@ -34,82 +44,233 @@ pub const DATASET: &str = "aws.cloudtrail";
 
 type S<'a> = Option<Cow<'a, str>>;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// One event. Read by a hand-written map visitor (not `#[serde(flatten)]`,
+/// which buffers every member into a generic map): the members we map are
+/// matched by name, everything else is kept as raw JSON under its own name,
+/// so that a member AWS adds later reaches the record unchanged.
+#[derive(Default)]
 struct Event<'a> {
-    #[serde(borrow, default)]
     event_version: S<'a>,
-    #[serde(borrow, default)]
     user_identity: Option<UserIdentity<'a>>,
-    #[serde(borrow, default)]
     event_time: S<'a>,
-    #[serde(borrow, default)]
     event_source: S<'a>,
-    #[serde(borrow, default)]
     event_name: S<'a>,
-    #[serde(borrow, default)]
     aws_region: S<'a>,
-    #[serde(rename = "sourceIPAddress", borrow, default)]
     source_ip_address: S<'a>,
-    #[serde(borrow, default)]
     user_agent: S<'a>,
-    #[serde(borrow, default)]
     error_code: S<'a>,
-    #[serde(borrow, default)]
     error_message: S<'a>,
-    #[serde(borrow, default)]
-    request_parameters: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    response_elements: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    additional_event_data: Option<&'a RawValue>,
-    #[serde(rename = "requestID", borrow, default)]
     request_id: S<'a>,
-    #[serde(rename = "eventID", borrow, default)]
     event_id: S<'a>,
-    #[serde(default)]
     read_only: Option<bool>,
-    #[serde(borrow, default)]
-    resources: Option<&'a RawValue>,
-    #[serde(borrow, default)]
     event_type: S<'a>,
-    #[serde(default)]
     management_event: Option<bool>,
-    #[serde(borrow, default)]
     recipient_account_id: S<'a>,
-    #[serde(rename = "sharedEventID", borrow, default)]
     shared_event_id: S<'a>,
-    #[serde(borrow, default)]
     vpc_endpoint_id: S<'a>,
-    #[serde(borrow, default)]
+    vpc_endpoint_account_id: S<'a>,
     event_category: S<'a>,
-    #[serde(borrow, default)]
-    tls_details: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    insight_details: Option<&'a RawValue>,
+    api_version: S<'a>,
+    /// Members passed through as raw JSON under a snake_case name.
+    raw: [Option<&'a RawValue>; RAW_MEMBERS.len()],
+    /// Members no mapping names, under their own names.
+    unmapped: Unmapped<'a>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Members kept as raw JSON: (source name, path). Their content varies by
+/// service (or, for the last ones, their type is not documented firmly
+/// enough to read them as one).
+const RAW_MEMBERS: [(&str, &str); 10] = [
+    ("requestParameters", "aws.cloudtrail.request_parameters"),
+    ("responseElements", "aws.cloudtrail.response_elements"),
+    // Elastic's name.
+    ("additionalEventData", "aws.cloudtrail.additional_eventdata"),
+    ("resources", "aws.cloudtrail.resources"),
+    (
+        "serviceEventDetails",
+        "aws.cloudtrail.service_event_details",
+    ),
+    ("tlsDetails", "aws.cloudtrail.tls_details"),
+    ("insightDetails", "aws.cloudtrail.insight_details"),
+    ("edgeDeviceDetails", "aws.cloudtrail.edge_device_details"),
+    ("addendum", "aws.cloudtrail.addendum"),
+    (
+        "sessionCredentialFromConsole",
+        "aws.cloudtrail.session_credential_from_console",
+    ),
+];
+
+/// The leaves this module writes under `aws.cloudtrail.`: an unmapped
+/// member by one of these names is renamed (see [`json::keep`]).
+const WRITTEN: &[&str] = &[
+    "event_version",
+    "event_time",
+    "error_code",
+    "error_message",
+    "request_id",
+    "event_id",
+    "read_only",
+    "event_type",
+    "management_event",
+    "shared_event_id",
+    "vpc_endpoint_id",
+    "vpc_endpoint_account_id",
+    "event_category",
+    "api_version",
+    "user_identity",
+    "request_parameters",
+    "response_elements",
+    "additional_eventdata",
+    "resources",
+    "service_event_details",
+    "tls_details",
+    "insight_details",
+    "edge_device_details",
+    "addendum",
+    "session_credential_from_console",
+];
+
+impl<'de> Deserialize<'de> for Event<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Event<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a CloudTrail event object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Event<'de>, A::Error> {
+                let mut e = Event::default();
+                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                    let slot = match &*key {
+                        "eventVersion" => &mut e.event_version,
+                        "eventTime" => &mut e.event_time,
+                        "eventSource" => &mut e.event_source,
+                        "eventName" => &mut e.event_name,
+                        "awsRegion" => &mut e.aws_region,
+                        "sourceIPAddress" => &mut e.source_ip_address,
+                        "userAgent" => &mut e.user_agent,
+                        "errorCode" => &mut e.error_code,
+                        "errorMessage" => &mut e.error_message,
+                        "requestID" => &mut e.request_id,
+                        "eventID" => &mut e.event_id,
+                        "eventType" => &mut e.event_type,
+                        "recipientAccountId" => &mut e.recipient_account_id,
+                        "sharedEventID" => &mut e.shared_event_id,
+                        "vpcEndpointId" => &mut e.vpc_endpoint_id,
+                        "vpcEndpointAccountId" => &mut e.vpc_endpoint_account_id,
+                        "eventCategory" => &mut e.event_category,
+                        "apiVersion" => &mut e.api_version,
+                        "userIdentity" => {
+                            json::once(&mut e.user_identity, &key, &mut map)?;
+                            continue;
+                        }
+                        "readOnly" => {
+                            json::once(&mut e.read_only, &key, &mut map)?;
+                            continue;
+                        }
+                        "managementEvent" => {
+                            json::once(&mut e.management_event, &key, &mut map)?;
+                            continue;
+                        }
+                        name => {
+                            match RAW_MEMBERS.iter().position(|(n, _)| *n == name) {
+                                Some(i) => json::once(&mut e.raw[i], &key, &mut map)?,
+                                None => {
+                                    let value: &'de RawValue = map.next_value()?;
+                                    json::keep(&mut e.unmapped, key, value, WRITTEN);
+                                }
+                            }
+                            continue;
+                        }
+                    };
+                    let mut text: Option<Text<'de>> = None;
+                    json::once(&mut text, &key, &mut map)?;
+                    if slot.is_some() {
+                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                    *slot = text.map(|t| t.0);
+                }
+                Ok(e)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// `userIdentity`: the members Elastic maps, by name; `sessionContext`
+/// whole (raw); anything else (`webIdFederationData`, `onBehalfOf`,
+/// `credentialId`, ...) under its own name.
+#[derive(Default)]
 struct UserIdentity<'a> {
-    #[serde(rename = "type", borrow, default)]
     kind: S<'a>,
-    #[serde(borrow, default)]
     principal_id: S<'a>,
-    #[serde(borrow, default)]
     arn: S<'a>,
-    #[serde(borrow, default)]
     account_id: S<'a>,
-    #[serde(borrow, default)]
     access_key_id: S<'a>,
-    #[serde(borrow, default)]
     user_name: S<'a>,
-    #[serde(borrow, default)]
     invoked_by: S<'a>,
-    #[serde(borrow, default)]
-    session_context: Option<SessionContext<'a>>,
+    session_context: Option<&'a RawValue>,
+    unmapped: Unmapped<'a>,
 }
 
+/// The leaves written under `aws.cloudtrail.user_identity.`.
+const IDENTITY_WRITTEN: &[&str] = &[
+    "type",
+    "arn",
+    "account_id",
+    "access_key_id",
+    "invoked_by",
+    "session_context",
+];
+
+impl<'de> Deserialize<'de> for UserIdentity<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UserIdentity<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a userIdentity object")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<UserIdentity<'de>, A::Error> {
+                let mut u = UserIdentity::default();
+                while let Some(Text(key)) = map.next_key::<Text<'de>>()? {
+                    let slot = match &*key {
+                        "type" => &mut u.kind,
+                        "principalId" => &mut u.principal_id,
+                        "arn" => &mut u.arn,
+                        "accountId" => &mut u.account_id,
+                        "accessKeyId" => &mut u.access_key_id,
+                        "userName" => &mut u.user_name,
+                        "invokedBy" => &mut u.invoked_by,
+                        "sessionContext" => {
+                            json::once(&mut u.session_context, &key, &mut map)?;
+                            continue;
+                        }
+                        _ => {
+                            let value: &'de RawValue = map.next_value()?;
+                            json::keep(&mut u.unmapped, key, value, IDENTITY_WRITTEN);
+                            continue;
+                        }
+                    };
+                    let mut text: Option<Text<'de>> = None;
+                    json::once(&mut text, &key, &mut map)?;
+                    if slot.is_some() {
+                        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+                    }
+                    *slot = text.map(|t| t.0);
+                }
+                Ok(u)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// The part of `sessionContext` that names the user when `userName` is
+/// absent (read from the raw member, which is kept whole).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct SessionContext<'a> {
@@ -122,8 +283,6 @@ struct SessionContext<'a> {
 struct Issuer<'a> {
     #[serde(borrow, default)]
     user_name: S<'a>,
-    #[serde(borrow, default)]
-    arn: S<'a>,
 }
 
 /// Parses a whole CloudTrail file.
@@ -466,7 +625,7 @@ fn emit_event(
         format!("CloudTrail record {n} is {what}, not an event object")
     } else {
         match serde_json::from_str::<Event<'_>>(&text) {
-            Ok(event) => return send(emit, stats, map_event(&text, &event)),
+            Ok(event) => return send(emit, stats, map_event(&text, event)),
             Err(e) => format!("CloudTrail record {n} is not a valid event: {e}"),
         }
     };
@@ -475,18 +634,28 @@ fn emit_event(
     send(emit, stats, ev)
 }
 
-fn map_event<'a>(raw: &'a str, e: &'a Event<'a>) -> ParsedEvent<'a> {
+fn map_event<'a>(raw: &'a str, e: Event<'a>) -> ParsedEvent<'a> {
     let mut ev = ParsedEvent::new(DATASET, raw);
-    ev.timestamp = e.event_time.as_ref().and_then(rfc3339_utc);
     let f = &mut ev.fields;
+    if let Some(t) = e.event_time {
+        match rfc3339_utc(&t) {
+            // Already RFC 3339 UTC: @timestamp holds it as it is.
+            Some(Cow::Borrowed(_)) => ev.timestamp = Some(t),
+            // Converted (another offset) or not a time: keep the source too.
+            converted => {
+                ev.timestamp = converted;
+                f.str("aws.cloudtrail.event_time", t);
+            }
+        }
+    }
     f.str("event.kind", "event");
-    f.opt_str("event.action", e.event_name.as_deref());
-    f.opt_str("event.provider", e.event_source.as_deref());
+    f.opt_cow("event.action", e.event_name);
+    f.opt_cow("event.provider", e.event_source);
     // Failed console sign-ins carry no errorCode, only
     // responseElements.ConsoleLogin = "Failure".
-    let console_failure = e
-        .response_elements
-        .is_some_and(|r| r.get().contains("\"ConsoleLogin\":\"Failure\""));
+    let response_elements = e.raw[1];
+    let console_failure =
+        response_elements.is_some_and(|r| r.get().contains("\"ConsoleLogin\":\"Failure\""));
     f.str(
         "event.outcome",
         if e.error_code.is_some() || console_failure {
@@ -495,91 +664,82 @@ fn map_event<'a>(raw: &'a str, e: &'a Event<'a>) -> ParsedEvent<'a> {
             "success"
         },
     );
-    f.opt_str("cloud.account.id", e.recipient_account_id.as_deref());
-    f.opt_str("cloud.region", e.aws_region.as_deref());
-    if let Some(ip) = e.source_ip_address.as_deref() {
+    // recipientAccountId is cloud.account.id (not written twice).
+    f.opt_cow("cloud.account.id", e.recipient_account_id);
+    f.opt_cow("cloud.region", e.aws_region);
+    if let Some(ip) = e.source_ip_address {
         if ip.parse::<IpAddr>().is_ok() {
             f.str("source.ip", ip);
         } else {
             f.str("source.address", ip);
         }
     }
-    f.opt_str("user_agent.original", e.user_agent.as_deref());
+    f.opt_cow("user_agent.original", e.user_agent);
 
-    f.opt_str("aws.cloudtrail.event_version", e.event_version.as_deref());
-    f.opt_str("aws.cloudtrail.event_type", e.event_type.as_deref());
-    f.opt_str("aws.cloudtrail.event_category", e.event_category.as_deref());
-    f.opt_str("aws.cloudtrail.request_id", e.request_id.as_deref());
-    f.opt_str("aws.cloudtrail.event_id", e.event_id.as_deref());
-    f.opt_str(
-        "aws.cloudtrail.recipient_account_id",
-        e.recipient_account_id.as_deref(),
+    f.opt_cow("aws.cloudtrail.event_version", e.event_version);
+    f.opt_cow("aws.cloudtrail.event_type", e.event_type);
+    f.opt_cow("aws.cloudtrail.event_category", e.event_category);
+    f.opt_cow("aws.cloudtrail.request_id", e.request_id);
+    f.opt_cow("aws.cloudtrail.event_id", e.event_id);
+    f.opt_cow("aws.cloudtrail.shared_event_id", e.shared_event_id);
+    f.opt_cow("aws.cloudtrail.vpc_endpoint_id", e.vpc_endpoint_id);
+    f.opt_cow(
+        "aws.cloudtrail.vpc_endpoint_account_id",
+        e.vpc_endpoint_account_id,
     );
-    f.opt_str(
-        "aws.cloudtrail.shared_event_id",
-        e.shared_event_id.as_deref(),
-    );
-    f.opt_str(
-        "aws.cloudtrail.vpc_endpoint_id",
-        e.vpc_endpoint_id.as_deref(),
-    );
-    f.opt_str("aws.cloudtrail.error_code", e.error_code.as_deref());
-    f.opt_str("aws.cloudtrail.error_message", e.error_message.as_deref());
+    f.opt_cow("aws.cloudtrail.api_version", e.api_version);
+    f.opt_cow("aws.cloudtrail.error_code", e.error_code);
+    f.opt_cow("aws.cloudtrail.error_message", e.error_message);
     if let Some(v) = e.read_only {
         f.bool("aws.cloudtrail.read_only", v);
     }
     if let Some(v) = e.management_event {
         f.bool("aws.cloudtrail.management_event", v);
     }
-    f.opt_raw("aws.cloudtrail.request_parameters", e.request_parameters);
-    f.opt_raw("aws.cloudtrail.response_elements", e.response_elements);
-    f.opt_raw(
-        "aws.cloudtrail.additional_eventdata",
-        e.additional_event_data,
-    );
-    f.opt_raw("aws.cloudtrail.resources", e.resources);
-    f.opt_raw("aws.cloudtrail.tls_details", e.tls_details);
-    f.opt_raw("aws.cloudtrail.insight_details", e.insight_details);
+    for ((_, path), raw) in RAW_MEMBERS.iter().zip(e.raw) {
+        f.opt_raw(path, raw);
+    }
+    f.members("aws.cloudtrail.*", e.unmapped);
+    if let Some(u) = e.user_identity {
+        map_identity(u, f);
+    }
+    ev
+}
 
-    if let Some(u) = &e.user_identity {
-        f.opt_str("aws.cloudtrail.user_identity.type", u.kind.as_deref());
-        f.opt_str("aws.cloudtrail.user_identity.arn", u.arn.as_deref());
-        f.opt_str(
-            "aws.cloudtrail.user_identity.account_id",
-            u.account_id.as_deref(),
-        );
-        f.opt_str(
-            "aws.cloudtrail.user_identity.access_key_id",
-            u.access_key_id.as_deref(),
-        );
-        f.opt_str(
-            "aws.cloudtrail.user_identity.invoked_by",
-            u.invoked_by.as_deref(),
-        );
-        f.opt_str("user.id", u.principal_id.as_deref());
-        let issuer = u
+/// `userIdentity`: `principalId` is `user.id`, `userName` (else the
+/// session issuer's, else the ARN's last part) `user.name`; the rest under
+/// `aws.cloudtrail.user_identity.*`.
+fn map_identity<'a>(u: UserIdentity<'a>, f: &mut crate::record::Fields<'a>) {
+    f.opt_cow("aws.cloudtrail.user_identity.type", u.kind);
+    f.opt_cow("aws.cloudtrail.user_identity.account_id", u.account_id);
+    f.opt_cow(
+        "aws.cloudtrail.user_identity.access_key_id",
+        u.access_key_id,
+    );
+    f.opt_cow("aws.cloudtrail.user_identity.invoked_by", u.invoked_by);
+    f.opt_cow("user.id", u.principal_id);
+    f.opt_raw(
+        "aws.cloudtrail.user_identity.session_context",
+        u.session_context,
+    );
+    f.members("aws.cloudtrail.user_identity.*", u.unmapped);
+    let name = match u.user_name {
+        Some(n) => Some(n),
+        None => u
             .session_context
-            .as_ref()
-            .and_then(|s| s.session_issuer.as_ref());
-        if let Some(i) = issuer {
-            f.opt_str(
-                "aws.cloudtrail.user_identity.session_context.session_issuer.arn",
-                i.arn.as_deref(),
-            );
-        }
-        let name = u
-            .user_name
-            .as_deref()
-            .or_else(|| issuer.and_then(|i| i.user_name.as_deref()))
+            .and_then(|raw| serde_json::from_str::<SessionContext<'a>>(raw.get()).ok())
+            .and_then(|s| s.session_issuer)
+            .and_then(|i| i.user_name)
             .or_else(|| {
                 u.arn
                     .as_deref()
                     .and_then(|a| a.rsplit('/').next())
                     .filter(|n| !n.is_empty() && !n.starts_with("arn:"))
-            });
-        f.opt_str("user.name", name);
-    }
-    ev
+                    .map(|n| Cow::Owned(n.to_owned()))
+            }),
+    };
+    f.opt_cow("user.name", name);
+    f.opt_cow("aws.cloudtrail.user_identity.arn", u.arn);
 }
 
 #[cfg(test)]
@@ -598,6 +758,80 @@ mod tests {
         let (evs, _) = run(Format::CloudTrail, input, 1 << 20).unwrap();
         assert_eq!(evs[0].field("event.outcome"), Some("failure"));
         assert_eq!(evs[1].field("event.outcome"), Some("success"));
+    }
+
+    #[test]
+    fn every_member_reaches_the_record_and_unknown_ones_keep_their_names() {
+        use crate::record::{ObjectContext, RecordWriter};
+        let input = br#"{"Records":[{
+            "eventVersion": "1.11", "eventTime": "2026-01-01T01:00:00+01:00",
+            "userIdentity": {"type": "WebIdentityUser", "principalId": "p", "userName": "u",
+                "webIdFederationData": {"federatedProvider": "x"}, "event_type": 1},
+            "sharedEventID": "s", "vpcEndpointId": "vpce-1", "apiVersion": "2012-01-01",
+            "sessionCredentialFromConsole": "true", "edgeDeviceDetails": {"d": [1, 2]},
+            "serviceEventDetails": {"k": "v"}, "tlsDetails": {"tlsVersion": "TLSv1.3"},
+            "recipientAccountId": "123456789012",
+            "brandNewMember": {"nested": [true, null, 2.5]}, "event_type": "clash", "gone": null
+        }]}"#;
+        let mut w = RecordWriter::new(std::sync::Arc::new(ObjectContext {
+            bucket: "b".into(),
+            key: "k".into(),
+            version: String::new(),
+            ingested: "2026-01-01T00:00:00Z".into(),
+            include_original: false,
+        }));
+        let mut out = Vec::new();
+        super::parse(&mut &input[..], &limits(1 << 20), &mut |ev| {
+            assert!(ev.error.is_none(), "{:?}", ev.error);
+            w.write(0, &ev, &mut out);
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(out.iter().filter(|b| **b == b'\n').count(), 1, "one line");
+        let r: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let ct = &r["aws"]["cloudtrail"];
+        assert_eq!(r["@timestamp"], "2026-01-01T00:00:00Z");
+        assert_eq!(
+            ct["event_time"], "2026-01-01T01:00:00+01:00",
+            "converted: source kept"
+        );
+        assert_eq!(ct["shared_event_id"], "s");
+        assert_eq!(ct["vpc_endpoint_id"], "vpce-1");
+        assert_eq!(ct["api_version"], "2012-01-01");
+        assert_eq!(ct["session_credential_from_console"], "true");
+        assert_eq!(ct["edge_device_details"]["d"][1], 2);
+        assert_eq!(ct["service_event_details"]["k"], "v");
+        assert_eq!(ct["tls_details"]["tlsVersion"], "TLSv1.3");
+        assert_eq!(ct["brandNewMember"]["nested"][2], 2.5);
+        assert_eq!(
+            ct["event_type_"], "clash",
+            "renamed, not a second event_type"
+        );
+        assert!(ct.get("gone").is_none(), "null is absent");
+        assert!(
+            ct.get("recipient_account_id").is_none(),
+            "it is cloud.account.id"
+        );
+        assert_eq!(r["cloud"]["account"]["id"], "123456789012");
+        let id = &ct["user_identity"];
+        assert_eq!(id["type"], "WebIdentityUser");
+        assert_eq!(id["webIdFederationData"]["federatedProvider"], "x");
+        assert_eq!(id["event_type"], 1);
+        assert_eq!(r["user"]["name"], "u");
+        assert_eq!(r["user"]["id"], "p");
+        assert!(r["event"].get("original").is_none());
+    }
+
+    #[test]
+    fn a_member_given_twice_makes_an_error_event_that_keeps_the_text() {
+        let input = br#"{"Records":[{"eventName":"A","eventName":"B"}]}"#;
+        let (evs, stats) = run(Format::CloudTrail, input, 1 << 20).unwrap();
+        assert_eq!(stats.errors, 1);
+        assert!(evs[0]
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("duplicate field `eventName`"));
     }
 
     #[test]
@@ -721,10 +955,6 @@ mod tests {
                 ("user.name", Some("Admin")),
                 ("source.ip", Some("2001:db8::1f")),
                 ("aws.cloudtrail.event_version", Some("1.09")),
-                (
-                    "aws.cloudtrail.user_identity.session_context.session_issuer.arn",
-                    Some("arn:aws:iam::123456789012:role/Admin"),
-                ),
             ],
             &[
                 ("event.outcome", Some("failure")),
@@ -754,6 +984,11 @@ mod tests {
             // The original is exactly the element's text, pretty-printing included.
             assert!(DOCS.contains(&ev.original));
         }
+        // sessionContext is kept whole, as the source writes it.
+        let context = evs[1]
+            .field("aws.cloudtrail.user_identity.session_context")
+            .unwrap();
+        assert!(context.contains(r#""arn": "arn:aws:iam::123456789012:role/Admin""#));
         assert_eq!(evs[2].timestamp.as_deref(), Some("2026-11-22T10:02:44Z"));
         // Pass-through members keep their text, whitespace included.
         let response = evs[1].field("aws.cloudtrail.response_elements").unwrap();

@@ -16,6 +16,7 @@ pub mod elb;
 pub mod fields;
 pub mod firewall;
 pub mod guardduty;
+pub mod json;
 pub mod jsonlines;
 pub mod lines;
 pub mod route53;
@@ -265,6 +266,13 @@ pub(crate) mod testing {
                             FieldValue::Bool(b) => b.to_string(),
                             FieldValue::Raw(r) => r.get().to_string(),
                             FieldValue::Json(j) => j.to_string(),
+                            FieldValue::Members(m) => {
+                                let members: Vec<String> = m
+                                    .iter()
+                                    .map(|(k, v)| format!("{}:{}", serde_json::json!(k), v.get()))
+                                    .collect();
+                                format!("{{{}}}", members.join(","))
+                            }
                         };
                         (*p, s)
                     })

@@ -126,10 +126,15 @@ fn map_line<'a>(
     f.str("network.protocol", "dns");
     f.opt_cow("cloud.account.id", Str::into(q.account_id));
     f.opt_cow("cloud.region", Str::into(q.region));
-    f.opt_cow(
-        "dns.question.name",
-        Str::into(q.query_name).map(without_dot),
-    );
+    // ECS wants the name without its final dot: a name that loses it is
+    // also kept as written.
+    if let Some(name) = Str::into(q.query_name) {
+        let short = without_dot(name.clone());
+        if short.len() != name.len() {
+            f.str("aws.route53.query_name", name);
+        }
+        f.opt_cow("dns.question.name", Some(short));
+    }
     f.opt_cow("dns.question.type", Str::into(q.query_type));
     f.opt_cow("dns.question.class", Str::into(q.query_class));
     if let Some(rcode) = Str::into(q.rcode) {
@@ -153,7 +158,11 @@ fn map_line<'a>(
         }
     }
     opt_num(f, "source.port", q.srcport);
-    if let Some(t) = Str::into(q.transport).map(lowercase) {
+    if let Some(written) = Str::into(q.transport) {
+        let t = lowercase(written.clone());
+        if t != written {
+            f.str("aws.route53.transport", written);
+        }
         match t.as_ref() {
             "tcp" => f.u64("network.iana_number", 6),
             "udp" => f.u64("network.iana_number", 17),

@@ -18,8 +18,10 @@
 //! `destination.*`, `network.*` (transport from the IANA number),
 //! `event.action/outcome/type/reason`, `event.start`/`event.end`, `@timestamp`
 //! from `start` (the flow's own start; Elastic uses `end`), `cloud.*`, `orchestrator.*` and
-//! `service.name` for ECS, the rest typed under `aws.vpcflow.*`. `-` means
-//! absent. A line whose field count does not match its layout, or with a
+//! `service.name` for ECS, the rest typed under `aws.vpcflow.*`. A column
+//! with an ECS place is not written again under `aws.vpcflow.*`
+//! (`account-id`, `instance-id`, `action`, `protocol`: the number as written
+//! is `network.iana_number`). `-` means absent. A line whose field count does not match its layout, or with a
 //! non-numeric number, becomes an error event with the line as original.
 //!
 //! Not done: `related.ip` and `network.community_id` (the destination can
@@ -433,11 +435,9 @@ fn map_columns<'a>(line: &'a str, cols: &[Column], f: &mut Fields<'a>) -> LineIn
             }
             Column::AccountId => {
                 f.str("cloud.account.id", tok);
-                f.str("aws.vpcflow.account_id", tok);
             }
             Column::InstanceId => {
                 f.str("cloud.instance.id", tok);
-                f.str("aws.vpcflow.instance_id", tok);
             }
             Column::SrcAddr => {
                 f.str("source.address", tok);
@@ -464,8 +464,8 @@ fn map_columns<'a>(line: &'a str, cols: &[Column], f: &mut Fields<'a>) -> LineIn
                 }
             }
             Column::Protocol => {
-                if let Some(n) = num("aws.vpcflow.protocol", &mut info) {
-                    f.u64("aws.vpcflow.protocol", n);
+                // network.iana_number holds the number as written.
+                if let Some(n) = num("network.iana_number", &mut info) {
                     f.str("network.iana_number", tok);
                     if let Some(t) = transport(n) {
                         f.str("network.transport", t);
@@ -488,7 +488,6 @@ fn map_columns<'a>(line: &'a str, cols: &[Column], f: &mut Fields<'a>) -> LineIn
             Column::End => info.end = Some(tok),
             Column::Action => {
                 info.action = Some(tok);
-                f.str("aws.vpcflow.action", tok);
                 f.str("event.action", tok);
             }
             Column::TcpFlags => {
@@ -948,7 +947,11 @@ mod tests {
                 assert_eq!(ev.n("destination.port"), dst.map(|d| d.1), "{at}");
                 assert_eq!(ev.s("network.transport"), transport, "{at}");
                 assert_eq!(ev.s("event.action"), action, "{at}");
-                assert_eq!(ev.s("aws.vpcflow.action"), action, "{at}");
+                assert_eq!(
+                    ev.get("aws.vpcflow.action"),
+                    None,
+                    "{at}: event.action only"
+                );
                 assert_eq!(ev.s("event.outcome"), outcome, "{at}");
                 assert_eq!(ev.ts.as_deref(), Some(start), "{at}");
                 assert_eq!(ev.s("event.end"), Some(timestamp), "{at}");
@@ -976,7 +979,10 @@ mod tests {
         assert_eq!(ev.n("network.packets"), Some(54));
         assert_eq!(ev.n("source.bytes"), Some(8855));
         assert_eq!(ev.n("network.bytes"), Some(8855));
-        assert_eq!(ev.n("aws.vpcflow.protocol"), Some(6));
+        assert!(
+            ev.get("aws.vpcflow.protocol").is_none(),
+            "network.iana_number only"
+        );
         assert_eq!(ev.s("network.iana_number"), Some("6"));
         assert_eq!(ev.s("network.type"), Some("ipv6"));
         assert_eq!(
@@ -1018,7 +1024,10 @@ mod tests {
         assert_eq!(ev.s("cloud.region"), Some("us-east-1"));
         assert_eq!(ev.s("cloud.availability_zone"), Some("use1-az5"));
         assert_eq!(ev.s("cloud.instance.id"), Some("i-0axxxxxx1ad77"));
-        assert_eq!(ev.s("aws.vpcflow.instance_id"), Some("i-0axxxxxx1ad77"));
+        assert!(
+            ev.get("aws.vpcflow.instance_id").is_none(),
+            "cloud.instance.id only"
+        );
         assert_eq!(ev.s("aws.vpcflow.vpc_id"), Some("vpc-09676f97xxxxxb8a7"));
         assert_eq!(
             ev.s("aws.vpcflow.subnet_id"),
@@ -1192,7 +1201,6 @@ mod tests {
             let (evs, _) = run(line.as_bytes());
             assert_eq!(evs[0].s("network.transport"), want, "protocol {proto}");
             assert_eq!(evs[0].s("network.iana_number"), Some(proto));
-            assert_eq!(evs[0].n("aws.vpcflow.protocol"), proto.parse().ok());
         }
     }
 
@@ -1344,6 +1352,10 @@ mod tests {
         assert_eq!(r["event"]["type"][1], "denied");
         assert_eq!(r["event"]["dataset"], "aws.vpcflow");
         assert_eq!(r["aws"]["vpcflow"]["tcp_flags_array"][0], "fin");
-        assert_eq!(r["aws"]["vpcflow"]["account_id"], "64111117617");
+        assert_eq!(r["cloud"]["account"]["id"], "64111117617");
+        assert!(
+            r["aws"]["vpcflow"].get("account_id").is_none(),
+            "not written twice"
+        );
     }
 }
