@@ -577,24 +577,7 @@ fn cases() -> Vec<Case> {
         })
         .fails("flipped.log.gz", "corrupt compressed data")
         .any_records()
-        .check(|recs| {
-            let wrong = recs
-                .iter()
-                .filter(|r| {
-                    let m = field(r, "message").as_str().unwrap_or("");
-                    m.strip_prefix("line ")
-                        .and_then(|m| m.strip_suffix(" of a text log"))
-                        .and_then(|n| n.parse::<usize>().ok())
-                        .is_none_or(|n| n >= 2000)
-                })
-                .count();
-            if wrong > 0 {
-                Ok(())
-            } else {
-                Err("expected the corruption to show in the delivered lines".into())
-            }
-        })
-        .note("records decoded from the corrupt part are delivered (garbled lines) before the gzip CRC at the end fails the object; inherent to streaming, the message fails (poison)"),
+        .note("zlib-rs finds the corrupt deflate block itself (here before any record); lines decoded before the point of corruption may be delivered, garbled or not, and the message fails (poison): inherent to streaming"),
         Case::object("object: gzip with a bad CRC", "crc.log.gz", {
             let mut b = gz(b"all\nlines\nreadable\n");
             let n = b.len();
