@@ -87,7 +87,6 @@ struct Case {
 const NOT_YET: &[(&str, &str)] = &[
     ("elb", "NLB version, client cert validity and verify status are split or dropped; tokens with `\\\"` escapes"),
     ("cloudfront", "HTTP/x.y and TLSvX.Y columns kept only as split ECS values"),
-    ("waf", "httpRequest.headers, labels and rule group lists are mapped partly"),
 ];
 
 const CASES: &[Case] = &[
@@ -146,7 +145,7 @@ const CASES: &[Case] = &[
         paths: &["tests/data/waf", "tests/data/elastic/waf"],
         source: Source::JsonEvent,
         convs: &[Conv::Time],
-        lossless: false,
+        lossless: true,
     },
     Case {
         format: Format::Route53Resolver,
