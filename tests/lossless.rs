@@ -16,7 +16,8 @@
 //!   `443`, `5` and `5.0`): numbers are typed;
 //! - [`Conv::Time`]: a time in any of the source's notations (RFC 3339 with any
 //!   offset or `+0000`, or with no zone at all, which the formats that write
-//!   it document as UTC; epoch seconds, epoch milliseconds, the access logs'
+//!   it document as UTC; epoch seconds, with or without a fraction, epoch
+//!   milliseconds, the access logs'
 //!   `06/Feb/2019:00:00:38 +0000`) equals an RFC 3339 UTC time of the record
 //!   at millisecond precision;
 //! - [`Conv::DateTimeColumns`]: CloudFront's separate `date` and `time`
@@ -86,7 +87,6 @@ struct Case {
 #[allow(dead_code)]
 const NOT_YET: &[(&str, &str)] = &[
     ("elb", "NLB version, client cert validity and verify status are split or dropped; tokens with `\\\"` escapes"),
-    ("cloudfront", "HTTP/x.y and TLSvX.Y columns kept only as split ECS values"),
 ];
 
 const CASES: &[Case] = &[
@@ -130,8 +130,8 @@ const CASES: &[Case] = &[
         format: Format::CloudFront,
         paths: &["tests/data/cloudfront", "tests/data/elastic/cloudfront"],
         source: Source::TabColumns,
-        convs: &[Conv::DateTimeColumns, Conv::PercentDecoded],
-        lossless: false,
+        convs: &[Conv::Time, Conv::DateTimeColumns, Conv::PercentDecoded],
+        lossless: true,
     },
     Case {
         format: Format::GuardDuty,
@@ -399,6 +399,16 @@ fn source_time_ms(s: &str) -> Option<i128> {
     }
     if let Ok(n) = s.parse::<i128>() {
         return Some(if n >= 100_000_000_000 { n } else { n * 1000 });
+    }
+    // Epoch seconds with a fraction (CloudFront's `timestamp`).
+    if let Some((secs, frac)) = s.split_once('.') {
+        if let (Ok(secs), true) = (
+            secs.parse::<i128>(),
+            frac.bytes().all(|b| b.is_ascii_digit()),
+        ) {
+            let ms: String = frac.chars().chain(std::iter::repeat('0')).take(3).collect();
+            return ms.parse::<i128>().ok().map(|ms| secs * 1000 + ms);
+        }
     }
     let fmt = time::macros::format_description!(
         "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
