@@ -6,7 +6,10 @@
 //! legacy format are assumed. `#` lines are skipped. `-` means absent; a line
 //! with fewer columns than the header is read as far as it goes, a line with
 //! more is an error. `cs(User-Agent)` is URL-decoded, as Elastic does; other
-//! values are kept as logged. No GeoIP, user-agent parsing or public-suffix
+//! values are kept as logged. Where ECS splits a value, the column is also
+//! kept as written (`aws.cloudfront.ssl_protocol`, `protocol_version`, and
+//! `x_forwarded_for` unless it is one IP); a column no mapping names is kept
+//! as a string under its header's name (`aws.cloudfront.<name>`). No GeoIP, user-agent parsing or public-suffix
 //! lookups (`url.registered_domain`).
 
 use std::borrow::Cow;
@@ -65,7 +68,8 @@ enum Col {
     Asn,
     OriginFbl,
     OriginLbl,
-    Unknown,
+    /// A column no mapping names: the index of its name in the header.
+    Unknown(usize),
 }
 
 /// The legacy format's columns, in order (used until a `#Fields:` header says otherwise).
@@ -105,7 +109,7 @@ const LEGACY: [Col; 33] = [
     Col::ScRangeEnd,
 ];
 
-fn column(name: &str) -> Col {
+fn column(index: usize, name: &str) -> Col {
     match name.to_ascii_lowercase().as_str() {
         "date" => Col::Date,
         "time" => Col::Time,
@@ -146,9 +150,31 @@ fn column(name: &str) -> Col {
         "asn" => Col::Asn,
         "origin-fbl" => Col::OriginFbl,
         "origin-lbl" => Col::OriginLbl,
-        _ => Col::Unknown,
+        _ => Col::Unknown(index),
     }
 }
+
+/// The leaves this module writes under `aws.cloudfront.`: a column no
+/// mapping names by one of these names is renamed (see
+/// [`super::json::keep`]).
+const WRITTEN: &[&str] = &[
+    "edge_location",
+    "domain",
+    "cookies",
+    "edge_result_type",
+    "edge_response_result_type",
+    "ssl_protocol",
+    "protocol_version",
+    "x_forwarded_for",
+    "fle_status",
+    "fle_encrypted_fields",
+    "time_to_first_byte",
+    "edge_detailed_result_type",
+    "range_start",
+    "range_end",
+    "origin_fbl",
+    "origin_lbl",
+];
 
 pub fn parse(
     reader: &mut dyn BufRead,
@@ -159,6 +185,7 @@ pub fn parse(
     let mut lines = Lines::new(reader, limits.max_line_bytes);
     let mut arrays = JsonArrays::default();
     let mut columns: Vec<Col> = LEGACY.to_vec();
+    let mut names: Vec<String> = Vec::new();
     while let Some(line) = lines.next_line()? {
         if is_blank(line.bytes) {
             stats.skipped += 1;
@@ -166,8 +193,16 @@ pub fn parse(
         }
         let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
         if let Some(header) = text.strip_prefix('#') {
-            if let Some(names) = header.strip_prefix("Fields:") {
-                columns = names.split_whitespace().map(column).collect();
+            if let Some(header_names) = header.strip_prefix("Fields:") {
+                names = header_names
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect();
+                columns = names
+                    .iter()
+                    .enumerate()
+                    .map(|(i, name)| column(i, name))
+                    .collect();
             }
             stats.skipped += 1;
             continue;
@@ -175,9 +210,10 @@ pub fn parse(
         arrays.clear();
         let mut ev = ParsedEvent::new(DATASET, &text);
         ev.offset = Some(line.offset);
-        match map_line(&text, &columns, &mut ev, &mut arrays) {
+        match map_line(&text, &columns, &names, &mut ev, &mut arrays) {
             Ok(()) => {
                 arrays.put(&mut ev.fields);
+                arrays.put_members(&mut ev.fields, "aws.cloudfront.*", WRITTEN);
                 ev.error = utf8_error;
             }
             Err(reason) => {
@@ -212,6 +248,7 @@ struct Parts<'a> {
 fn map_line<'a>(
     line: &'a str,
     columns: &[Col],
+    names: &[String],
     ev: &mut ParsedEvent<'a>,
     arrays: &mut JsonArrays,
 ) -> Result<(), String> {
@@ -231,6 +268,12 @@ fn map_line<'a>(
             ));
         };
         let Some(v) = present(value) else { continue };
+        if let Col::Unknown(i) = col {
+            if let Some(name) = names.get(i) {
+                arrays.member(name, v);
+            }
+            continue;
+        }
         put(f, &mut p, col, v)?;
     }
 
@@ -266,6 +309,13 @@ fn map_line<'a>(
             .flat_map(|x| x.split(','))
             .filter_map(forwarded_ip)
     };
+    // A list, or an entry that is not an IP as written: the column as
+    // written too.
+    if let Some(x) = p.forwarded_for {
+        if forwarded().ne(std::iter::once(x)) {
+            f.str("aws.cloudfront.x_forwarded_for", x);
+        }
+    }
     arrays.push("network.forwarded_ip", forwarded());
     arrays.push("related.ip", p.source_ip.into_iter().chain(forwarded()));
     let mut hosts = [p.host_header, p.cs_host];
@@ -343,10 +393,16 @@ fn put<'a>(f: &mut Fields<'a>, p: &mut Parts<'a>, col: Col, v: &'a str) -> Resul
             }
         }
         Col::ForwardedFor => p.forwarded_for = Some(v),
-        Col::SslProtocol => put_tls_version(f, v),
+        Col::SslProtocol => {
+            // "TLSv1.2" -> tls.version_protocol "tls", tls.version "1.2".
+            f.str("aws.cloudfront.ssl_protocol", v);
+            put_tls_version(f, v);
+        }
         Col::SslCipher => f.str("tls.cipher", v),
         Col::EdgeResponseResultType => f.str("aws.cloudfront.edge_response_result_type", v),
         Col::CsProtocolVersion => {
+            // "HTTP/2.0" -> http.version "2.0".
+            f.str("aws.cloudfront.protocol_version", v);
             if let Some((_, version)) = v.split_once('/') {
                 f.opt_str("http.version", Some(version));
             }
@@ -370,7 +426,7 @@ fn put<'a>(f: &mut Fields<'a>, p: &mut Parts<'a>, col: Col, v: &'a str) -> Resul
         Col::Asn => f.u64("source.as.number", number(v, "asn")?),
         Col::OriginFbl => f.f64("aws.cloudfront.origin_fbl", number(v, "origin-fbl")?),
         Col::OriginLbl => f.f64("aws.cloudfront.origin_lbl", number(v, "origin-lbl")?),
-        Col::Unknown => {}
+        Col::Unknown(_) => {}
     }
     Ok(())
 }
@@ -584,11 +640,39 @@ mod tests {
                 ("source.as.number", "3320"),
                 ("aws.cloudfront.origin_fbl", "0.021"),
                 ("aws.cloudfront.edge_location", "FRA56-P1"),
+                // A column no mapping names, under its header's name.
+                ("aws.cloudfront.*", r#"{"some-future-field":"x"}"#),
             ],
         );
         assert_eq!(evs[0].timestamp.as_deref(), Some("2024-05-01T12:00:01Z"));
         // No date/time columns: the epoch timestamp is used.
         assert_eq!(evs[1].timestamp.as_deref(), Some("2024-05-01T12:00:02.5Z"));
+    }
+
+    #[test]
+    fn columns_ecs_splits_are_also_kept_as_written() {
+        let (evs, _) = events(ELASTIC);
+        check(
+            &evs[0],
+            &[
+                ("aws.cloudfront.ssl_protocol", "TLSv1.2"),
+                ("tls.version", "1.2"),
+                ("aws.cloudfront.protocol_version", "HTTP/2.0"),
+                ("http.version", "2.0"),
+            ],
+        );
+        absent(&evs[0], &["aws.cloudfront.x_forwarded_for"]);
+        check(
+            &evs[9],
+            &[(
+                "aws.cloudfront.x_forwarded_for",
+                "81.2.69.142, 216.160.83.56",
+            )],
+        );
+        check(
+            &evs[10],
+            &[("aws.cloudfront.x_forwarded_for", "localhost:8080")],
+        );
     }
 
     #[test]

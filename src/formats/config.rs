@@ -9,7 +9,8 @@
 //! `cloud.account.id`, `cloud.region`, `event.action` =
 //! `configurationItemStatus`, and the item under `aws.config.*` with
 //! `configuration`, `supplementary_configuration`, `tags`, `relationships`
-//! and `related_events` passed through as raw JSON. An item that does not
+//! and `related_events` passed through as raw JSON, and members no mapping
+//! names under their own names (`aws.config.<name>`). An item that does not
 //! parse becomes an error event; a file that is not of this shape is
 //! [`FormatError::Malformed`].
 
@@ -22,6 +23,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::guardduty::shared::{iso_utc, opt_num, raw_nonempty, Num, Str, S};
+use super::json;
 use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, ParsedEvent};
 
@@ -67,6 +69,29 @@ struct Item<'a> {
     #[serde(borrow, default)]
     related_events: Option<&'a RawValue>,
 }
+
+/// The leaves this module writes under `aws.config.`: an unmapped member
+/// by one of these names is renamed (see [`json::keep`]).
+const WRITTEN: &[&str] = &[
+    "configuration_item_status",
+    "configuration_item_version",
+    "capture_time",
+    "configuration_state_id",
+    "resource_type",
+    "resource_id",
+    "resource_name",
+    "arn",
+    "availability_zone",
+    "configuration_state_md5_hash",
+    "resource_creation_time",
+    "configuration",
+    "supplementary_configuration",
+    "tags",
+    "relationships",
+    "related_events",
+    "snapshot_id",
+    "file_version",
+];
 
 pub fn parse(
     reader: &mut dyn BufRead,
@@ -180,14 +205,15 @@ impl<'de> Visitor<'de> for ItemsSeed<'_, '_, '_> {
 fn emit_item(raw: &str, state: &mut State<'_, '_>) -> Result<(), FormatError> {
     let number = state.stats.events + 1;
     let parsed = if raw.starts_with('{') {
-        serde_json::from_str::<Item<'_>>(raw).map_err(|e| e.to_string())
+        json::from_str_keeping::<Item<'_>>(raw, WRITTEN).map_err(|e| e.to_string())
     } else {
         Err("it is not a JSON object".to_string())
     };
     let mut ev = ParsedEvent::new(DATASET, raw);
     match parsed {
-        Ok(item) => {
+        Ok((item, unmapped)) => {
             map_item(item, &mut ev);
+            ev.fields.members("aws.config.*", unmapped);
             if let Some(id) = state.snapshot_id.as_deref() {
                 ev.fields.str("aws.config.snapshot_id", id);
             }
@@ -236,9 +262,11 @@ fn map_item<'a>(i: Item<'a>, ev: &mut ParsedEvent<'a>) {
     f.opt_cow("aws.config.resource_id", Str::into(i.resource_id));
     f.opt_cow("aws.config.resource_name", Str::into(i.resource_name));
     f.opt_cow("aws.config.arn", Str::into(i.arn));
+    // Kept as written, "Not Applicable" too: it is not an ECS zone, so it
+    // has no ECS field to leave out of.
     f.opt_cow(
         "aws.config.availability_zone",
-        Str::into(i.availability_zone).filter(|z| z != "NotApplicable" && z != "Not Applicable"),
+        Str::into(i.availability_zone),
     );
     f.opt_cow(
         "aws.config.configuration_state_md5_hash",
@@ -307,8 +335,11 @@ mod tests {
             .field("aws.config.configuration")
             .unwrap()
             .contains("\"groupName\":\"testconfig\""));
+        assert_eq!(
+            sg.field("aws.config.availability_zone"),
+            Some("Not Applicable")
+        );
         for absent in [
-            "aws.config.availability_zone",
             "aws.config.configuration_state_md5_hash",
             "aws.config.tags",
             "aws.config.related_events",
@@ -329,6 +360,17 @@ mod tests {
             deleted.field("aws.config.resource_creation_time"),
             Some("2018-07-01T10:00:00.000Z")
         );
+    }
+
+    #[test]
+    fn members_no_mapping_names_keep_their_names() {
+        let file = r#"{"fileVersion":"1.0","configurationItems":[{"awsAccountId":"1","newMember":{"a":1},"arn":"x","tags":{"k":"v"},"resourceType":"AWS::S3::Bucket"}]}"#;
+        let (evs, _) = run(Format::Config, file.as_bytes(), 1 << 20).unwrap();
+        let e = &evs[0];
+        assert_eq!(e.field("aws.config.*"), Some(r#"{"newMember":{"a":1}}"#));
+        assert_eq!(e.field("aws.config.arn"), Some("x"));
+        assert_eq!(e.field("aws.config.tags"), Some(r#"{"k":"v"}"#));
+        assert_eq!(e.field("aws.config.resource_type"), Some("AWS::S3::Bucket"));
     }
 
     #[test]

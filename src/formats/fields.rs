@@ -2,13 +2,16 @@
 //! S3 server access) and for the W3C logs of CloudFront: a borrowing
 //! tokenizer, `-` handling, `ip:port` splitting, TLS version and HTTP
 //! request-line splitting, URL parts (like Elastic's `uri_parts`), time
-//! conversion, and small JSON arrays built in a reusable buffer.
+//! conversion, and small JSON arrays (and members with run-time names)
+//! built in a reusable buffer.
 //!
 //! It does not know any format's column order; the format modules do.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
 use std::ops::Range;
+
+use serde_json::value::RawValue;
 
 use std::io::BufRead;
 
@@ -370,16 +373,47 @@ pub fn epoch_seconds_utc(secs: f64) -> Option<String> {
 /// written into one buffer that is reused from line to line: fill it with
 /// [`JsonArrays::push`], then hand the arrays to the event with
 /// [`JsonArrays::put`] (which borrows the buffer for the event's life).
+///
+/// It also holds members with run-time names whose values are strings (a
+/// column no mapping names, under the name its header gives it):
+/// [`JsonArrays::member`], then [`JsonArrays::put_members`].
 #[derive(Default)]
 pub struct JsonArrays {
     buf: Vec<u8>,
     spans: Vec<(&'static str, Range<usize>)>,
+    members: Vec<(String, Range<usize>)>,
 }
 
 impl JsonArrays {
     pub fn clear(&mut self) {
         self.buf.clear();
         self.spans.clear();
+        self.members.clear();
+    }
+
+    /// Adds the member `name` = `value` (a JSON string).
+    pub fn member(&mut self, name: &str, value: &str) {
+        let start = self.buf.len();
+        // Writing a &str into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.buf, value);
+        self.members.push((name.to_string(), start..self.buf.len()));
+    }
+
+    /// Adds the members (if any) at `path` (see [`Fields::members`]);
+    /// a name among `taken` is renamed as [`super::json::keep`] does.
+    pub fn put_members<'a>(&'a self, fields: &mut Fields<'a>, path: &'static str, taken: &[&str]) {
+        let mut members = Vec::new();
+        for (name, range) in &self.members {
+            let raw = self
+                .buf
+                .get(range.clone())
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .and_then(|text| serde_json::from_str::<&RawValue>(text).ok());
+            if let Some(raw) = raw {
+                super::json::keep(&mut members, Cow::Owned(name.clone()), raw, taken);
+            }
+        }
+        fields.members(path, members);
     }
 
     /// Adds `path` = the items as a JSON array of strings; nothing if empty.

@@ -11,18 +11,27 @@
 //! `aws.firewall.flow.*` (also as `network.bytes`/`network.packets` and
 //! `event.start`/`event.end`).
 //!
-//! Not mapped: TLS `subject`/`issuerdn` (Network Firewall repeats those keys
-//! within one object, which a strict reader would reject).
+//! TLS `subject`/`issuerdn` become `tls.server.subject`/`issuer` (Network
+//! Firewall repeats those keys within one object, with the same value:
+//! they count once). Where ECS changes a value, the source's is kept
+//! beside it (`aws.firewall.proto`, `aws.firewall.http.protocol`,
+//! `aws.firewall.tls.version`, `aws.firewall.tls.serial`, and
+//! `aws.firewall.event_timestamp` when `event.timestamp` is @timestamp);
+//! members no mapping names keep their names under `aws.firewall.*` (of
+//! the wrapper and the EVE event) and `aws.firewall.<object>.*` (of
+//! `alert`, `netflow` as `flow`, `http`, `tls`, `tcp`).
 
 use std::borrow::Cow;
 use std::io::BufRead;
 use std::net::IpAddr;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::guardduty::shared::{
     iso_utc, json_lines, json_str, lowercase, opt_num, push_json, seconds_rfc3339, Num, Str, S,
 };
+use super::json::{self, Object};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
@@ -37,9 +46,11 @@ struct Log<'a> {
     #[serde(default)]
     event_timestamp: Option<Num>,
     #[serde(borrow, default)]
-    event: Option<Eve<'a>>,
+    event: Option<&'a RawValue>,
 }
 
+/// Suricata's EVE event; the nested objects are read member by member
+/// ([`Object`]), so that members not named here are kept.
 #[derive(Deserialize)]
 struct Eve<'a> {
     #[serde(borrow, default)]
@@ -61,96 +72,33 @@ struct Eve<'a> {
     #[serde(borrow, default)]
     app_proto: S<'a>,
     #[serde(borrow, default)]
-    alert: Option<Alert<'a>>,
+    alert: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    netflow: Option<Netflow<'a>>,
+    netflow: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    http: Option<Http<'a>>,
+    http: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    tls: Option<Tls<'a>>,
+    tls: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    tcp: Option<Tcp<'a>>,
+    tcp: Option<&'a RawValue>,
 }
 
-#[derive(Deserialize)]
-struct Alert<'a> {
-    #[serde(borrow, default)]
-    action: S<'a>,
-    #[serde(default)]
-    signature_id: Option<Num>,
-    #[serde(default)]
-    rev: Option<Num>,
-    #[serde(borrow, default)]
-    signature: S<'a>,
-    #[serde(borrow, default)]
-    category: S<'a>,
-    #[serde(default)]
-    severity: Option<Num>,
-}
-
-#[derive(Deserialize)]
-struct Netflow<'a> {
-    #[serde(default)]
-    pkts: Option<Num>,
-    #[serde(default)]
-    bytes: Option<Num>,
-    #[serde(borrow, default)]
-    start: S<'a>,
-    #[serde(borrow, default)]
-    end: S<'a>,
-    #[serde(default)]
-    age: Option<Num>,
-    #[serde(default)]
-    min_ttl: Option<Num>,
-    #[serde(default)]
-    max_ttl: Option<Num>,
-}
-
-#[derive(Deserialize)]
-struct Http<'a> {
-    #[serde(borrow, default)]
-    hostname: S<'a>,
-    #[serde(borrow, default)]
-    url: S<'a>,
-    #[serde(borrow, default)]
-    http_user_agent: S<'a>,
-    #[serde(borrow, default)]
-    http_method: S<'a>,
-    #[serde(borrow, default)]
-    protocol: S<'a>,
-    #[serde(default)]
-    status: Option<Num>,
-}
-
-#[derive(Deserialize)]
-struct Tls<'a> {
-    #[serde(borrow, default)]
-    sni: S<'a>,
-    #[serde(borrow, default)]
-    version: S<'a>,
-    #[serde(borrow, default)]
-    serial: S<'a>,
-    #[serde(borrow, default)]
-    notbefore: S<'a>,
-    #[serde(borrow, default)]
-    notafter: S<'a>,
-    #[serde(borrow, default)]
-    ja3: Option<Ja3<'a>>,
-    #[serde(borrow, default)]
-    ja3s: Option<Ja3<'a>>,
-}
-
-#[derive(Deserialize)]
-struct Ja3<'a> {
-    #[serde(borrow, default)]
-    hash: S<'a>,
-}
-
-#[derive(Deserialize)]
-struct Tcp<'a> {
-    #[serde(borrow, default)]
-    tcp_flags: S<'a>,
-}
+/// The leaves this module writes under `aws.firewall.`: an unmapped member
+/// (of the wrapper or of the EVE event) by one of these names is renamed
+/// (see [`json::keep`]).
+const WRITTEN: &[&str] = &[
+    "event_timestamp",
+    "event_type",
+    "proto",
+    "app_proto",
+    "alert",
+    "flow",
+    "http",
+    "tls",
+    "tcp",
+    "tcp_flags",
+    "tcp_flags_array",
+];
 
 pub fn parse(
     reader: &mut dyn BufRead,
@@ -181,12 +129,28 @@ fn ip_field<'a>(f: &mut Fields<'a>, ip: &'static str, address: &'static str, v: 
     }
 }
 
+/// A nested object to read member by member; a value that is not an
+/// object is kept whole at `path`.
+fn object<'a>(
+    f: &mut Fields<'a>,
+    path: &'static str,
+    raw: Option<&'a RawValue>,
+) -> Option<Object<'a>> {
+    let raw = raw?;
+    let members = Object::of(raw);
+    if members.is_none() {
+        f.raw(path, raw);
+    }
+    members
+}
+
 fn map_line<'a>(
     line: &'a str,
     scratch: &'a mut Vec<u8>,
     ev: &mut ParsedEvent<'a>,
 ) -> Result<(), String> {
-    let log: Log<'a> = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let (log, mut unmapped): (Log<'a>, _) =
+        json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
     let f = &mut ev.fields;
     f.str("observer.type", "firewall");
     f.str("observer.vendor", "AWS");
@@ -206,16 +170,30 @@ fn map_line<'a>(
         .and_then(Num::as_i64)
         .and_then(seconds_rfc3339)
         .map(Cow::Owned);
-    let Some(e) = log.event else {
+    let Some(event) = log.event else {
         ev.timestamp = fallback_time;
+        ev.fields.members("aws.firewall.*", unmapped);
         return Ok(());
     };
-    ev.timestamp = e
-        .timestamp
-        .as_ref()
-        .and_then(|t| iso_utc(&t.0))
-        .or(fallback_time);
+    let (e, eve_unmapped): (Eve<'a>, _) =
+        json::from_str_keeping(event.get(), WRITTEN).map_err(|e| format!("event: {e}"))?;
+    for (name, value) in eve_unmapped {
+        json::keep(&mut unmapped, name, value, WRITTEN);
+    }
+    ev.timestamp = match e.timestamp.as_ref().and_then(|t| iso_utc(&t.0)) {
+        Some(t) => {
+            // The wrapper's time is not @timestamp then: kept as written.
+            opt_num(
+                &mut ev.fields,
+                "aws.firewall.event_timestamp",
+                log.event_timestamp,
+            );
+            Some(t)
+        }
+        None => fallback_time,
+    };
     let f = &mut ev.fields;
+    f.members("aws.firewall.*", unmapped);
     f.push("event.category", FieldValue::Json(r#"["network"]"#));
     let event_type = Str::into(e.event_type);
     let kind = match event_type.as_deref() {
@@ -223,8 +201,8 @@ fn map_line<'a>(
         _ => "event",
     };
     f.str("event.kind", kind);
-    if let Some(a) = e.alert {
-        let action = Str::into(a.action);
+    if let Some(mut a) = object(f, "aws.firewall.alert", e.alert) {
+        let action = Str::into(a.take("action"));
         f.push(
             "event.type",
             FieldValue::Json(match action.as_deref() {
@@ -234,7 +212,7 @@ fn map_line<'a>(
             }),
         );
         f.opt_cow("event.action", action);
-        if let Some(id) = a.signature_id {
+        if let Some(id) = a.take::<Num>("signature_id") {
             opt_num(f, "aws.firewall.alert.signature_id", Some(id));
             let id = match id {
                 Num::U(n) => n.to_string(),
@@ -243,14 +221,15 @@ fn map_line<'a>(
             };
             f.str("rule.id", id);
         }
-        f.opt_cow("rule.name", Str::into(a.signature));
-        f.opt_cow("rule.category", Str::into(a.category));
-        if let Some(rev) = a.rev.as_ref().and_then(Num::as_u64) {
+        f.opt_cow("rule.name", Str::into(a.take("signature")));
+        f.opt_cow("rule.category", Str::into(a.take("category")));
+        if let Some(rev) = a.take::<Num>("rev").as_ref().and_then(Num::as_u64) {
             f.str("rule.version", rev.to_string());
         }
-        if let Some(sev) = a.severity.as_ref().and_then(Num::as_i64) {
+        if let Some(sev) = a.take::<Num>("severity").as_ref().and_then(Num::as_i64) {
             f.i64("event.severity", sev);
         }
+        f.members("aws.firewall.alert.*", a.rest());
     } else {
         f.push("event.type", FieldValue::Json(r#"["connection"]"#));
     }
@@ -264,34 +243,43 @@ fn map_line<'a>(
     opt_num(f, "source.port", e.src_port);
     opt_num(f, "destination.port", e.dest_port);
     if let Some(p) = Str::into(e.proto) {
-        f.str("network.transport", lowercase(p));
+        let lower = lowercase(p.clone());
+        if lower != p {
+            f.str("aws.firewall.proto", p);
+        }
+        f.str("network.transport", lower);
     }
-    if let Some(p) = Str::into(e.app_proto).filter(|p| p != "failed") {
-        f.str("network.protocol", p);
+    match Str::into(e.app_proto) {
+        // Suricata could not tell: no protocol, but the word is kept.
+        Some(p) if p == "failed" => f.str("aws.firewall.app_proto", p),
+        Some(p) => f.str("network.protocol", p),
+        None => {}
     }
     if let Some(id) = e.flow_id.as_ref().and_then(Num::as_u64) {
         f.str("aws.firewall.flow.id", id.to_string());
     }
-    if let Some(n) = e.netflow {
-        opt_num(f, "network.packets", n.pkts);
-        opt_num(f, "network.bytes", n.bytes);
-        opt_num(f, "aws.firewall.flow.pkts", n.pkts);
-        opt_num(f, "aws.firewall.flow.bytes", n.bytes);
-        opt_num(f, "aws.firewall.flow.age", n.age);
-        opt_num(f, "aws.firewall.flow.min_ttl", n.min_ttl);
-        opt_num(f, "aws.firewall.flow.max_ttl", n.max_ttl);
-        if let Some(s) = n.start {
+    if let Some(mut n) = object(f, "aws.firewall.flow", e.netflow) {
+        let (pkts, bytes) = (n.take::<Num>("pkts"), n.take::<Num>("bytes"));
+        opt_num(f, "network.packets", pkts);
+        opt_num(f, "network.bytes", bytes);
+        opt_num(f, "aws.firewall.flow.pkts", pkts);
+        opt_num(f, "aws.firewall.flow.bytes", bytes);
+        opt_num(f, "aws.firewall.flow.age", n.take("age"));
+        opt_num(f, "aws.firewall.flow.min_ttl", n.take("min_ttl"));
+        opt_num(f, "aws.firewall.flow.max_ttl", n.take("max_ttl"));
+        if let Some(s) = n.take::<Str>("start") {
             f.opt_cow("event.start", iso_utc(&s.0));
             f.str("aws.firewall.flow.start", s.0);
         }
-        if let Some(s) = n.end {
+        if let Some(s) = n.take::<Str>("end") {
             f.opt_cow("event.end", iso_utc(&s.0));
             f.str("aws.firewall.flow.end", s.0);
         }
+        f.members("aws.firewall.flow.*", n.rest());
     }
-    if let Some(h) = e.http {
-        f.opt_cow("destination.domain", Str::into(h.hostname));
-        if let Some(url) = Str::into(h.url) {
+    if let Some(mut h) = object(f, "aws.firewall.http", e.http) {
+        f.opt_cow("destination.domain", Str::into(h.take("hostname")));
+        if let Some(url) = Str::into(h.take("url")) {
             let path = url.split(['?', '#']).next().unwrap_or("").to_string();
             if let Some((_, query)) = url.split_once('?') {
                 let query = query.split('#').next().unwrap_or("");
@@ -304,40 +292,66 @@ fn map_line<'a>(
             }
             f.str("url.original", url);
         }
-        f.opt_cow("http.request.method", Str::into(h.http_method));
-        f.opt_cow("user_agent.original", Str::into(h.http_user_agent));
-        if let Some(p) = Str::into(h.protocol) {
+        f.opt_cow("http.request.method", Str::into(h.take("http_method")));
+        f.opt_cow("user_agent.original", Str::into(h.take("http_user_agent")));
+        if let Some(p) = Str::into(h.take("protocol")) {
+            // "HTTP/1.1" -> http.version "1.1"; the protocol kept as written.
             if let Some(v) = p.strip_prefix("HTTP/") {
                 f.str("http.version", v.to_string());
             }
+            f.str("aws.firewall.http.protocol", p);
         }
-        opt_num(f, "http.response.status_code", h.status);
+        opt_num(f, "http.response.status_code", h.take("status"));
+        f.members("aws.firewall.http.*", h.rest());
     }
-    if let Some(t) = e.tls {
-        if let Some(sni) = Str::into(t.sni) {
+    if let Some(mut t) = object(f, "aws.firewall.tls", e.tls) {
+        if let Some(sni) = Str::into(t.take("sni")) {
             f.str("destination.domain", sni.clone());
             f.str("tls.client.server_name", sni);
         }
-        if let Some(v) = Str::into(t.version).filter(|v| v != "UNDETERMINED") {
-            // "TLS 1.2" -> tls.version_protocol "tls", tls.version "1.2".
-            if let Some((proto, version)) = v.split_once(' ') {
+        f.opt_cow("tls.server.subject", Str::into(t.take("subject")));
+        f.opt_cow("tls.server.issuer", Str::into(t.take("issuerdn")));
+        if let Some(v) = Str::into(t.take("version")) {
+            // "TLS 1.2" -> tls.version_protocol "tls", tls.version "1.2";
+            // the version kept as written.
+            if let Some((proto, version)) = v.split_once(' ').filter(|_| v != "UNDETERMINED") {
                 f.str("tls.version_protocol", proto.to_ascii_lowercase());
                 f.str("tls.version", version.to_string());
             }
+            f.str("aws.firewall.tls.version", v);
         }
-        if let Some(serial) = Str::into(t.serial) {
+        if let Some(serial) = Str::into(t.take("serial")) {
+            // ECS's serial is hex without colons; kept as written too.
             f.str("tls.server.x509.serial_number", serial.replace(':', ""));
+            f.str("aws.firewall.tls.serial", serial);
         }
-        if let Some(t) = t.notbefore {
-            f.opt_cow("tls.server.x509.not_before", iso_utc(&t.0));
+        // Suricata's validity times have no zone; they are UTC.
+        if let Some(time) = t.take::<Str>("notbefore") {
+            match iso_utc(&time.0) {
+                Some(utc) => f.str("tls.server.x509.not_before", utc),
+                None => f.str("aws.firewall.tls.notbefore", time.0),
+            }
         }
-        if let Some(t) = t.notafter {
-            f.opt_cow("tls.server.x509.not_after", iso_utc(&t.0));
+        if let Some(time) = t.take::<Str>("notafter") {
+            match iso_utc(&time.0) {
+                Some(utc) => f.str("tls.server.x509.not_after", utc),
+                None => f.str("aws.firewall.tls.notafter", time.0),
+            }
         }
-        f.opt_cow("tls.client.ja3", t.ja3.and_then(|j| Str::into(j.hash)));
-        f.opt_cow("tls.server.ja3s", t.ja3s.and_then(|j| Str::into(j.hash)));
+        if let Some(mut ja3) = object(f, "aws.firewall.tls.ja3", t.take("ja3")) {
+            f.opt_cow("tls.client.ja3", Str::into(ja3.take("hash")));
+            f.members("aws.firewall.tls.ja3.*", ja3.rest());
+        }
+        if let Some(mut ja3s) = object(f, "aws.firewall.tls.ja3s", t.take("ja3s")) {
+            f.opt_cow("tls.server.ja3s", Str::into(ja3s.take("hash")));
+            f.members("aws.firewall.tls.ja3s.*", ja3s.rest());
+        }
+        f.members("aws.firewall.tls.*", t.rest());
     }
-    if let Some(flags) = e.tcp.and_then(|t| Str::into(t.tcp_flags)) {
+    let mut tcp = object(f, "aws.firewall.tcp", e.tcp).unwrap_or_default();
+    let tcp_flags = Str::into(tcp.take("tcp_flags"));
+    f.members("aws.firewall.tcp.*", tcp.rest());
+    if let Some(flags) = tcp_flags {
         // Suricata writes the flags as hex ("1b").
         if let Ok(bits) = u8::from_str_radix(&flags, 16) {
             const NAMES: [&str; 8] = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"];
@@ -463,6 +477,49 @@ mod tests {
         assert_eq!(
             tls.timestamp.as_deref(),
             Some("2023-01-20T14:35:18.307095Z")
+        );
+    }
+
+    #[test]
+    fn source_values_ecs_changes_and_unnamed_members_are_kept() {
+        let (evs, _) = run(Format::NetworkFirewall, ELASTIC.as_bytes(), 1 << 20).unwrap();
+        let want = [
+            ("aws.firewall.proto", "TCP"),
+            ("aws.firewall.event_timestamp", "1636381332"),
+            ("aws.firewall.http.protocol", "HTTP/1.1"),
+            ("aws.firewall.http.*", r#"{"length":0}"#),
+        ];
+        for (path, value) in want {
+            assert_eq!(evs[0].field(path), Some(value), "{path}");
+        }
+        assert_eq!(evs[1].field("aws.firewall.tcp.*"), Some(r#"{"syn":true}"#));
+        let tls = &evs[2];
+        let want = [
+            // Repeated with the same value in the source: once here.
+            ("tls.server.subject", "CN=sqs.eu-central-1.amazonaws.com"),
+            (
+                "tls.server.issuer",
+                "C=US, O=Amazon, OU=Server CA 1B, CN=Amazon",
+            ),
+            ("aws.firewall.tls.version", "TLS 1.2"),
+            (
+                "aws.firewall.tls.serial",
+                "08:C9:76:68:CB:30:31:1C:B2:24:A4:B3:22:F0:16:29",
+            ),
+            (
+                "aws.firewall.tls.*",
+                r#"{"fingerprint":"34:36:32:fb:05:65:83:55:a0:8e:24:7b:41:52:bf:98:88:3b:bf:9b"}"#,
+            ),
+        ];
+        for (path, value) in want {
+            assert_eq!(tls.field(path), Some(value), "{path}");
+        }
+        let line = r#"{"firewall_name":"fw","new":1,"event":{"event_type":"alert","alert":"odd","pkt_src":"wire","new":2}}"#;
+        let (evs, _) = run(Format::NetworkFirewall, line.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(evs[0].field("aws.firewall.alert"), Some(r#""odd""#));
+        assert_eq!(
+            evs[0].field("aws.firewall.*"),
+            Some(r#"{"new":1,"pkt_src":"wire","new_":2}"#)
         );
     }
 

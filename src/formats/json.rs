@@ -1,7 +1,9 @@
-//! Small serde helpers for the hand-written map visitors of the JSON
-//! formats: a string that borrows from the input when it can, and the list
-//! of members no mapping names, kept as raw JSON under their own names (see
-//! [`crate::record::FieldValue::Members`]).
+//! Small serde helpers for the JSON formats: a string that borrows from the
+//! input when it can, the list of members no mapping names, kept as raw
+//! JSON under their own names (see [`crate::record::FieldValue::Members`]),
+//! a reader that gives a derived struct its members and keeps the others
+//! in one pass ([`from_str_keeping`]), and an object's members in order
+//! for nested objects read member by member ([`Object`]).
 //!
 //! It does not map anything: the format modules decide what each member
 //! becomes.
@@ -9,7 +11,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, Visitor};
+use serde::de::{
+    self, Deserialize, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, Visitor,
+};
 use serde_json::value::RawValue;
 
 /// A JSON string, borrowed from the input unless it has escapes (serde's
@@ -41,9 +45,11 @@ impl<'de> Deserialize<'de> for Text<'de> {
 /// Members of a source object that no mapping names, in source order.
 pub type Unmapped<'a> = Vec<(Cow<'a, str>, &'a RawValue)>;
 
-/// Keeps an unmapped member unless it is `null` (absent). A name that
+/// Keeps an unmapped member unless it is `null` (absent) or repeats an
+/// earlier member exactly (name and value: nothing to keep). A name that
 /// equals one of the paths' leaves the format writes itself beside it
-/// (`taken`) gets a trailing `_`, so that no key repeats in the record.
+/// (`taken`), or an earlier member's with another value, gets trailing
+/// `_`s, so that no key repeats in the record.
 pub fn keep<'a>(
     unmapped: &mut Unmapped<'a>,
     name: Cow<'a, str>,
@@ -53,12 +59,184 @@ pub fn keep<'a>(
     if value.get() == "null" {
         return;
     }
-    let name = if taken.contains(&&*name) {
-        Cow::Owned(format!("{name}_"))
-    } else {
-        name
-    };
+    if unmapped
+        .iter()
+        .any(|(n, v)| *n == name && v.get() == value.get())
+    {
+        return;
+    }
+    let mut name = name;
+    while taken.contains(&&*name) || unmapped.iter().any(|(n, _)| *n == name) {
+        name = Cow::Owned(format!("{name}_"));
+    }
     unmapped.push((name, value));
+}
+
+/// Reads `text` as the derived struct `T` in one pass, and keeps the
+/// members `T` does not name (top level only) as [`keep`] does, `taken`
+/// being the leaves the format writes beside them. Nested objects are read
+/// by `T` as it says; read those that may hold more with [`Object`].
+pub fn from_str_keeping<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    taken: &[&str],
+) -> Result<(T, Unmapped<'a>), serde_json::Error> {
+    let mut unmapped = Unmapped::new();
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = T::deserialize(Keeping {
+        inner: &mut de,
+        unmapped: &mut unmapped,
+        taken,
+    })?;
+    de.end()?;
+    Ok((value, unmapped))
+}
+
+/// A deserializer that hands a struct visitor only the members the
+/// struct names (the `fields` serde's derive passes) and keeps the rest.
+struct Keeping<'u, 'a, D> {
+    inner: D,
+    unmapped: &'u mut Unmapped<'a>,
+    taken: &'u [&'u str],
+}
+
+impl<'u, 'de, D: Deserializer<'de>> Deserializer<'de> for Keeping<'u, 'de, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_any(visitor)
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_map(KeepingVisitor {
+            visitor,
+            fields,
+            unmapped: self.unmapped,
+            taken: self.taken,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf option unit unit_struct newtype_struct seq tuple
+        tuple_struct map enum identifier ignored_any
+    }
+}
+
+struct KeepingVisitor<'u, 'a, V> {
+    visitor: V,
+    fields: &'static [&'static str],
+    unmapped: &'u mut Unmapped<'a>,
+    taken: &'u [&'u str],
+}
+
+impl<'u, 'a, V: Visitor<'a>> Visitor<'a> for KeepingVisitor<'u, 'a, V> {
+    type Value = V::Value;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        self.visitor.expecting(f)
+    }
+    fn visit_map<A: MapAccess<'a>>(self, map: A) -> Result<V::Value, A::Error> {
+        self.visitor.visit_map(KeepingMap {
+            map,
+            fields: self.fields,
+            unmapped: self.unmapped,
+            taken: self.taken,
+        })
+    }
+}
+
+struct KeepingMap<'u, 'a, A> {
+    map: A,
+    fields: &'static [&'static str],
+    unmapped: &'u mut Unmapped<'a>,
+    taken: &'u [&'u str],
+}
+
+impl<'u, 'a, A: MapAccess<'a>> MapAccess<'a> for KeepingMap<'u, 'a, A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'a>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        while let Some(Text(key)) = self.map.next_key::<Text<'a>>()? {
+            if self.fields.contains(&&*key) {
+                let key: de::value::CowStrDeserializer<'a, A::Error> = key.into_deserializer();
+                return seed.deserialize(key).map(Some);
+            }
+            let value: &'a RawValue = self.map.next_value()?;
+            keep(self.unmapped, key, value, self.taken);
+        }
+        Ok(None)
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'a>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.map.next_value_seed(seed)
+    }
+}
+
+/// A nested object's members in source order, read member by member:
+/// [`Object::take`] the ones a mapping names, keep the [`Object::rest`].
+/// A member repeated with the same value counts once (Network Firewall
+/// repeats some); repeated with another value, the first is taken and the
+/// others are kept under the names [`keep`] gives them.
+#[derive(Default)]
+pub struct Object<'a> {
+    members: Vec<(Cow<'a, str>, &'a RawValue)>,
+}
+
+impl<'a> Object<'a> {
+    /// The members of `raw`; not an object: none, and `raw` is kept whole
+    /// by the caller.
+    pub fn of(raw: &'a RawValue) -> Option<Object<'a>> {
+        let pairs: Vec<(Text<'a>, &'a RawValue)> =
+            serde_json::from_str::<Pairs<'a>>(raw.get()).ok()?.0;
+        let mut members = Vec::with_capacity(pairs.len());
+        for (Text(name), value) in pairs {
+            keep(&mut members, name, value, &[]);
+        }
+        Some(Object { members })
+    }
+
+    /// Removes the member `name` and reads it as `T`; absent, `null` or
+    /// not a `T`: `None`, and a member that is not a `T` stays kept.
+    pub fn take<T: Deserialize<'a>>(&mut self, name: &str) -> Option<T> {
+        let i = self.members.iter().position(|(n, _)| n == name)?;
+        let value = serde_json::from_str::<T>(self.members[i].1.get()).ok()?;
+        self.members.remove(i);
+        Some(value)
+    }
+
+    /// The members not taken, for [`crate::record::Fields::members`].
+    pub fn rest(self) -> Unmapped<'a> {
+        self.members
+    }
+}
+
+struct Pairs<'a>(Vec<(Text<'a>, &'a RawValue)>);
+
+impl<'de> Deserialize<'de> for Pairs<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Pairs<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Pairs<'de>, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<Text<'de>, &'de RawValue>()? {
+                    out.push(entry);
+                }
+                Ok(Pairs(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// Sets `slot` from the next value; a key seen twice is an error (as with
@@ -96,7 +274,45 @@ mod tests {
         keep(&mut u, "newField".into(), one, &["event_type"]);
         keep(&mut u, "gone".into(), null, &[]);
         keep(&mut u, "event_type".into(), one, &["event_type"]);
+        keep(&mut u, "newField".into(), one, &[]);
+        let two: &RawValue = serde_json::from_str("2").unwrap();
+        keep(&mut u, "newField".into(), two, &[]);
         let names: Vec<&str> = u.iter().map(|(n, _)| &**n).collect();
-        assert_eq!(names, ["newField", "event_type_"]);
+        assert_eq!(names, ["newField", "event_type_", "newField_"]);
+    }
+
+    #[derive(serde::Deserialize)]
+    struct Known<'a> {
+        #[serde(borrow)]
+        name: Option<Cow<'a, str>>,
+        #[serde(default)]
+        port: Option<u16>,
+    }
+
+    #[test]
+    fn a_derived_struct_gets_its_members_and_the_others_are_kept() {
+        let text = r#"{"name":"a","extra":{"x":[1]},"port":80,"port_":1,"n":null}"#;
+        let (k, rest) = from_str_keeping::<Known<'_>>(text, &["port"]).unwrap();
+        assert_eq!((k.name.as_deref(), k.port), (Some("a"), Some(80)));
+        let rest: Vec<(&str, &str)> = rest.iter().map(|(n, v)| (&**n, v.get())).collect();
+        assert_eq!(rest, [("extra", r#"{"x":[1]}"#), ("port_", "1")]);
+        assert!(from_str_keeping::<Known<'_>>(r#"{"port":"x"}"#, &[]).is_err());
+        assert!(from_str_keeping::<Known<'_>>(r#"{"name":"a"} x"#, &[]).is_err());
+        assert!(from_str_keeping::<Known<'_>>(r#"{"name":"a","name":"b"}"#, &[]).is_err());
+    }
+
+    #[test]
+    fn an_object_gives_its_members_once_and_keeps_the_rest() {
+        let raw: &RawValue =
+            serde_json::from_str(r#"{"s":"a","s":"a","t":"b","t":"c","n":1}"#).unwrap();
+        let mut o = Object::of(raw).unwrap();
+        assert_eq!(o.take::<u8>("n"), Some(1));
+        assert_eq!(o.take::<u8>("s"), None);
+        assert_eq!(o.take::<Text<'_>>("t").map(|t| t.0), Some("b".into()));
+        let rest = o.rest();
+        let rest: Vec<(&str, &str)> = rest.iter().map(|(n, v)| (&**n, v.get())).collect();
+        assert_eq!(rest, [("s", r#""a""#), ("t_", r#""c""#)]);
+        let not: &RawValue = serde_json::from_str("[1]").unwrap();
+        assert!(Object::of(not).is_none());
     }
 }

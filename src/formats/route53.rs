@@ -8,7 +8,11 @@
 //! ECS shape (`data`, `type`, `class`, and `name` for a CNAME),
 //! `source.ip`/`source.port`, `network.transport` in lowercase,
 //! `event.outcome` (success only for NOERROR), `cloud.*`, and the rest
-//! under `aws.route53.*`.
+//! under `aws.route53.*`. Where ECS changes a value, the source's is kept
+//! beside it: `aws.route53.query_name` and `aws.route53.rdata` (every
+//! answer's Rdata, in order) with their final dots, `aws.route53.transport`
+//! in its case. Members no mapping names keep their names under
+//! `aws.route53.*`.
 
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -19,6 +23,7 @@ use serde::Deserialize;
 use super::guardduty::shared::{
     iso_utc, json_lines, json_str, lowercase, opt_num, push_json, Num, Str, S,
 };
+use super::json;
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, ParsedEvent};
 
@@ -84,6 +89,20 @@ struct SrcIds<'a> {
     resolver_network_interface: S<'a>,
 }
 
+/// The leaves this module writes under `aws.route53.`: an unmapped member
+/// by one of these names is renamed (see [`json::keep`]).
+const WRITTEN: &[&str] = &[
+    "query_name",
+    "transport",
+    "version",
+    "vpc_id",
+    "instance_id",
+    "resolver_endpoint_id",
+    "resolver_network_interface_id",
+    "firewall",
+    "rdata",
+];
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
@@ -117,7 +136,8 @@ fn map_line<'a>(
     scratch: &'a mut Vec<u8>,
     ev: &mut ParsedEvent<'a>,
 ) -> Result<(), String> {
-    let q: Query<'a> = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let (q, unmapped): (Query<'a>, _) =
+        json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
     ev.timestamp = q.query_timestamp.as_ref().and_then(|t| iso_utc(&t.0));
     let f = &mut ev.fields;
     f.str("event.kind", "event");
@@ -200,7 +220,27 @@ fn map_line<'a>(
         "aws.route53.firewall.protection",
         Str::into(q.firewall_protection),
     );
+    f.members("aws.route53.*", unmapped);
     if let Some(answers) = q.answers.filter(|a| !a.is_empty()) {
+        // ECS's data has no final dot: when an Rdata loses one, every
+        // answer's Rdata is also kept as written, in the answers' order.
+        let rdata_lost_dot = answers
+            .iter()
+            .any(|a| Str::cow(&a.rdata).is_some_and(|d| d.ends_with('.')));
+        if rdata_lost_dot {
+            scratch.push(b'[');
+            for (i, a) in answers.iter().enumerate() {
+                if i > 0 {
+                    scratch.push(b',');
+                }
+                match &a.rdata {
+                    Some(d) => json_str(scratch, &d.0),
+                    None => scratch.extend_from_slice(b"null"),
+                }
+            }
+            scratch.push(b']');
+        }
+        let rdata_end = scratch.len();
         scratch.push(b'[');
         for (i, a) in answers.iter().enumerate() {
             if i > 0 {
@@ -229,7 +269,11 @@ fn map_line<'a>(
         }
         scratch.push(b']');
         let scratch: &'a Vec<u8> = scratch;
-        push_json(f, "dns.answers", scratch);
+        let (rdata, answers) = scratch.split_at(rdata_end);
+        if !rdata.is_empty() {
+            push_json(f, "aws.route53.rdata", rdata);
+        }
+        push_json(f, "dns.answers", answers);
     }
     Ok(())
 }
@@ -346,6 +390,25 @@ mod tests {
             e.field("dns.answers"),
             Some(r#"[{"type":"NS","data":"x"}]"#)
         );
+    }
+
+    #[test]
+    fn rdata_that_loses_its_dot_and_unnamed_members_are_kept_as_written() {
+        let line = r#"{"rcode":"NOERROR","answers":[{"Rdata":"a.example.","Type":"CNAME","Class":"IN"},{"Rdata":"192.0.2.1","Type":"A","Class":"IN"}],"new_member":{"x":1},"version":"1.1"}"#;
+        let (evs, _) = run(Format::Route53Resolver, line.as_bytes(), 1 << 20).unwrap();
+        let e = &evs[0];
+        assert_eq!(
+            e.field("aws.route53.rdata"),
+            Some(r#"["a.example.","192.0.2.1"]"#)
+        );
+        assert!(e
+            .field("dns.answers")
+            .unwrap()
+            .contains(r#""data":"a.example""#));
+        assert_eq!(e.field("aws.route53.*"), Some(r#"{"new_member":{"x":1}}"#));
+        let line = r#"{"answers":[{"Rdata":"192.0.2.1","Type":"A","Class":"IN"}]}"#;
+        let (evs, _) = run(Format::Route53Resolver, line.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(evs[0].field("aws.route53.rdata"), None, "nothing lost");
     }
 
     #[test]

@@ -5,8 +5,12 @@
 //! `http.*`, `url.*`, `user_agent.original` (the `User-Agent` header, any
 //! case), `rule.id`/`rule.ruleset` from the terminating rule, the web ACL ARN
 //! as `aws.waf.arn` (and its account/region as `cloud.*`). Rule lists, labels
-//! and match details pass through as raw JSON under `aws.waf.*`; the headers
-//! become one object `aws.waf.request.headers` (name -> value).
+//! and match details pass through as raw JSON under `aws.waf.*`, and so do
+//! the headers, as the source's list of `{name, value}` (names repeat and
+//! their order matters, which an object name -> value would lose), at
+//! `aws.waf.request.headers`. The HTTP version is also kept as written
+//! (`aws.waf.request.http_version`); members no mapping names keep their
+//! names under `aws.waf.*` and, of `httpRequest`, `aws.waf.request.*`.
 
 use std::borrow::Cow;
 use std::io::BufRead;
@@ -15,8 +19,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::guardduty::shared::{
-    json_lines, json_str, lowercase, millis_rfc3339, opt_num, push_json, raw_nonempty, Num, Str, S,
+    json_lines, lowercase, millis_rfc3339, opt_num, raw_nonempty, Num, Str, S,
 };
+use super::json::{self, Object};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, ParsedEvent};
 
@@ -54,7 +59,7 @@ struct Waf<'a> {
     #[serde(default)]
     response_code_sent: Option<Num>,
     #[serde(borrow, default)]
-    http_request: Option<HttpRequest<'a>>,
+    http_request: Option<&'a RawValue>,
     #[serde(borrow, default)]
     labels: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -74,39 +79,35 @@ struct Waf<'a> {
 }
 
 #[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct HttpRequest<'a> {
-    #[serde(borrow, default)]
-    client_ip: S<'a>,
-    #[serde(borrow, default)]
-    country: S<'a>,
-    #[serde(borrow, default)]
-    headers: Option<Vec<Header<'a>>>,
-    #[serde(borrow, default)]
-    uri: S<'a>,
-    #[serde(borrow, default)]
-    args: S<'a>,
-    #[serde(borrow, default)]
-    http_version: S<'a>,
-    #[serde(borrow, default)]
-    http_method: S<'a>,
-    #[serde(borrow, default)]
-    request_id: S<'a>,
-    #[serde(borrow, default)]
-    fragment: S<'a>,
-    #[serde(borrow, default)]
-    scheme: S<'a>,
-    #[serde(borrow, default)]
-    host: S<'a>,
-}
-
-#[derive(Deserialize)]
 struct Header<'a> {
     #[serde(borrow, default)]
     name: S<'a>,
     #[serde(borrow, default)]
     value: S<'a>,
 }
+
+/// The leaves this module writes under `aws.waf.`: an unmapped member by
+/// one of these names is renamed (see [`json::keep`]).
+const WRITTEN: &[&str] = &[
+    "id",
+    "arn",
+    "format_version",
+    "source",
+    "response_code_sent",
+    "request_body_size",
+    "request_body_size_inspected_by_waf",
+    "ja4_fingerprint",
+    "terminating_rule_match_details",
+    "rule_group_list",
+    "rate_based_rule_list",
+    "non_terminating_matching_rules",
+    "request_headers_inserted",
+    "labels",
+    "captcha_response",
+    "challenge_response",
+    "oversize_fields",
+    "request",
+];
 
 pub fn parse(
     reader: &mut dyn BufRead,
@@ -118,10 +119,11 @@ pub fn parse(
 
 fn map_line<'a>(
     line: &'a str,
-    scratch: &'a mut Vec<u8>,
+    _scratch: &'a mut Vec<u8>,
     ev: &mut ParsedEvent<'a>,
 ) -> Result<(), String> {
-    let w: Waf<'a> = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let (w, unmapped): (Waf<'a>, _) =
+        json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
     ev.timestamp = w
         .timestamp
         .as_ref()
@@ -159,8 +161,9 @@ fn map_line<'a>(
         f.str("aws.waf.arn", arn);
     }
     f.opt_cow("aws.waf.format_version", Str::into(w.format_version));
-    f.opt_cow("aws.waf.source.name", Str::into(w.http_source_name));
-    f.opt_cow("aws.waf.source.id", Str::into(w.http_source_id));
+    // "-" when the source is not known: kept as written all the same.
+    f.opt_cow("aws.waf.source.name", w.http_source_name.map(|s| s.0));
+    f.opt_cow("aws.waf.source.id", w.http_source_id.map(|s| s.0));
     opt_num(f, "aws.waf.response_code_sent", w.response_code_sent);
     opt_num(f, "aws.waf.request_body_size", w.request_body_size);
     opt_num(
@@ -193,24 +196,29 @@ fn map_line<'a>(
     for (path, raw) in raws {
         f.opt_raw(path, raw_nonempty(raw));
     }
-    let Some(r) = w.http_request else {
+    f.members("aws.waf.*", unmapped);
+    let Some(raw) = w.http_request else {
         return Ok(());
     };
-    f.opt_cow("source.ip", Str::cow(&r.client_ip));
-    f.opt_cow("related.ip", Str::into(r.client_ip));
-    f.opt_cow("source.geo.country_iso_code", Str::into(r.country));
-    f.opt_cow("http.request.method", Str::into(r.http_method));
-    f.opt_cow(
-        "http.request.id",
-        Str::into(r.request_id).filter(|id| id != "null"),
-    );
-    f.opt_cow("url.path", Str::into(r.uri));
-    f.opt_cow("url.query", Str::into(r.args));
-    f.opt_cow("url.fragment", Str::into(r.fragment));
-    f.opt_cow("url.scheme", Str::into(r.scheme));
-    f.opt_cow("url.domain", Str::into(r.host));
-    if let Some(v) = Str::into(r.http_version) {
-        // "HTTP/1.1" -> network.protocol "http", http.version "1.1".
+    let Some(mut r) = Object::of(raw) else {
+        f.raw("aws.waf.request", raw);
+        return Ok(());
+    };
+    let client_ip = r.take::<Str>("clientIp");
+    f.opt_cow("source.ip", Str::cow(&client_ip));
+    f.opt_cow("related.ip", Str::into(client_ip));
+    f.opt_cow("source.geo.country_iso_code", Str::into(r.take("country")));
+    f.opt_cow("http.request.method", Str::into(r.take("httpMethod")));
+    // Kept as written, "null" too (WAF writes it when it has no id).
+    f.opt_cow("http.request.id", Str::into(r.take("requestId")));
+    f.opt_cow("url.path", Str::into(r.take("uri")));
+    f.opt_cow("url.query", Str::into(r.take("args")));
+    f.opt_cow("url.fragment", Str::into(r.take("fragment")));
+    f.opt_cow("url.scheme", Str::into(r.take("scheme")));
+    f.opt_cow("url.domain", Str::into(r.take("host")));
+    if let Some(v) = Str::into(r.take("httpVersion")) {
+        // "HTTP/1.1" -> network.protocol "http", http.version "1.1"; the
+        // version also kept as written.
         if let Some((proto, version)) = v.split_once('/') {
             let proto = lowercase(Cow::Owned(proto.to_string()));
             if proto == "http" {
@@ -219,42 +227,25 @@ fn map_line<'a>(
             f.str("http.version", version.to_string());
             f.str("network.protocol", proto);
         }
+        f.str("aws.waf.request.http_version", v);
     }
-    if let Some(headers) = r.headers.filter(|h| !h.is_empty()) {
-        let ua = headers
-            .iter()
-            .find(|h| {
-                h.name
-                    .as_ref()
-                    .is_some_and(|n| n.0.eq_ignore_ascii_case("user-agent"))
-            })
-            .and_then(|h| Str::cow(&h.value));
-        f.opt_cow("user_agent.original", ua);
-        // One object, name -> value; of repeated names the last wins (as Elastic).
-        scratch.push(b'{');
-        let mut first = true;
-        for (i, h) in headers.iter().enumerate() {
-            let (Some(name), Some(value)) = (h.name.as_ref(), h.value.as_ref()) else {
-                continue;
-            };
-            let repeated = headers[i + 1..]
+    if let Some(raw) = r.take::<&RawValue>("headers") {
+        // The list as written (names repeat, order matters); the user
+        // agent, any case, also as user_agent.original.
+        if let Ok(headers) = serde_json::from_str::<Vec<Header<'a>>>(raw.get()) {
+            let ua = headers
                 .iter()
-                .any(|later| later.name.as_ref().is_some_and(|n| n.0 == name.0));
-            if repeated {
-                continue;
-            }
-            if !first {
-                scratch.push(b',');
-            }
-            first = false;
-            json_str(scratch, &name.0);
-            scratch.push(b':');
-            json_str(scratch, &value.0);
+                .find(|h| {
+                    h.name
+                        .as_ref()
+                        .is_some_and(|n| n.0.eq_ignore_ascii_case("user-agent"))
+                })
+                .and_then(|h| Str::cow(&h.value));
+            f.opt_cow("user_agent.original", ua);
         }
-        scratch.push(b'}');
-        let scratch: &'a Vec<u8> = scratch;
-        push_json(f, "aws.waf.request.headers", scratch);
+        f.opt_raw("aws.waf.request.headers", raw_nonempty(Some(raw)));
     }
+    f.members("aws.waf.request.*", r.rest());
     Ok(())
 }
 
@@ -300,8 +291,10 @@ mod tests {
             ("aws.waf.format_version", "1"),
             (
                 "aws.waf.request.headers",
-                r#"{"Host":"localhost:1989","User-Agent":"curl/7.61.1","Accept":"*/*","x-stm-test":"10 AND 1=1"}"#,
+                r#"[{"name":"Host","value":"localhost:1989"},{"name":"User-Agent","value":"curl/7.61.1"},{"name":"Accept","value":"*/*"},{"name":"x-stm-test","value":"10 AND 1=1"}]"#,
             ),
+            ("aws.waf.request.http_version", "HTTP/1.1"),
+            ("aws.waf.source.name", "-"),
             ("aws.waf.labels", r#"[{"name":"value"}]"#),
         ];
         for (path, value) in want {
@@ -315,11 +308,10 @@ mod tests {
             .contains("SQL_INJECTION"));
         for absent in [
             "url.query",
-            "aws.waf.source.name",
             "aws.waf.rule_group_list",
             "aws.waf.non_terminating_matching_rules",
         ] {
-            assert_eq!(e.field(absent), None, "{absent} is empty or '-'");
+            assert_eq!(e.field(absent), None, "{absent} is empty");
         }
 
         let allowed = &evs[1];
@@ -337,25 +329,24 @@ mod tests {
         let alb = &evs[3];
         assert_eq!(alb.field("aws.waf.source.name"), Some("ALB"));
         assert_eq!(alb.field("aws.waf.source.id"), Some("alb"));
-        assert_eq!(alb.field("http.request.id"), None, "\"null\" is absent");
+        assert_eq!(alb.field("http.request.id"), Some("null"), "as written");
         assert_eq!(alb.field("url.path"), None);
         assert_eq!(alb.field("aws.waf.request.headers"), None);
         assert_eq!(alb.field("user_agent.original"), None);
     }
 
     #[test]
-    fn user_agent_header_is_found_in_any_case_and_repeated_headers_keep_the_last() {
+    fn user_agent_header_is_found_in_any_case_and_headers_are_kept_as_written() {
         let line = r#"{"timestamp":1,"action":"CAPTCHA","httpRequest":{"clientIp":"2001:db8::1","headers":[{"name":"user-agent","value":"ua \"quoted\""},{"name":"x","value":"1"},{"name":"x","value":"2"}],"args":"a=1&b=2","httpVersion":"HTTP/2.0","host":"example.com","scheme":"https"},"captchaResponse":{"responseCode":405,"failureReason":"TOKEN_MISSING"},"responseCodeSent":403,"requestBodySize":12}"#;
         let (evs, _) = run(Format::Waf, line.as_bytes(), 1 << 20).unwrap();
         let e = &evs[0];
         assert_eq!(e.field("user_agent.original"), Some("ua \"quoted\""));
         assert_eq!(
             e.field("aws.waf.request.headers"),
-            Some(r#"{"user-agent":"ua \"quoted\"","x":"2"}"#)
+            Some(
+                r#"[{"name":"user-agent","value":"ua \"quoted\""},{"name":"x","value":"1"},{"name":"x","value":"2"}]"#
+            )
         );
-        let headers: serde_json::Value =
-            serde_json::from_str(e.field("aws.waf.request.headers").unwrap()).unwrap();
-        assert_eq!(headers["x"], "2");
         assert_eq!(e.field("event.action"), Some("CAPTCHA"));
         assert_eq!(e.field("event.type"), Some(r#"["access"]"#));
         assert_eq!(e.field("url.query"), Some("a=1&b=2"));
@@ -373,6 +364,21 @@ mod tests {
     }
 
     #[test]
+    fn members_no_mapping_names_keep_their_names() {
+        let line = r#"{"timestamp":1,"newTop":{"a":[1]},"request":"clash","httpRequest":{"uri":"/","newInner":true}}"#;
+        let (evs, _) = run(Format::Waf, line.as_bytes(), 1 << 20).unwrap();
+        let e = &evs[0];
+        assert_eq!(
+            e.field("aws.waf.*"),
+            Some(r#"{"newTop":{"a":[1]},"request_":"clash"}"#)
+        );
+        assert_eq!(e.field("aws.waf.request.*"), Some(r#"{"newInner":true}"#));
+        let line = r#"{"timestamp":1,"httpRequest":"odd"}"#;
+        let (evs, _) = run(Format::Waf, line.as_bytes(), 1 << 20).unwrap();
+        assert_eq!(evs[0].field("aws.waf.request"), Some(r#""odd""#));
+    }
+
+    #[test]
     fn malformed_lines_become_error_events_and_the_rest_is_kept() {
         let good = r#"{"timestamp":1576280412771,"action":"ALLOW"}"#;
         let cases: [(&str, &[u8], &str); 5] = [
@@ -384,7 +390,7 @@ mod tests {
             ),
             (
                 "wrong type",
-                br#"{"httpRequest":"x"}"#,
+                br#"{"formatVersion":[1]}"#,
                 "not a valid WAF log record",
             ),
             (
