@@ -10,7 +10,11 @@
 //!   client's bare IP address and port.
 //!
 //! Fields that AWS may append later are optional, unknown trailing fields are
-//! ignored. `-` (and `-1` for times and rule priority) means absent. What it
+//! ignored. `-` means absent; `-1` for a time (the request never reached a
+//! target) and for the rule priority (no rule matched) is kept as `-1`.
+//! Where ECS changes a value, the source's is kept beside it (the TLS
+//! protocol as `aws.elb.ssl_protocol`); the NLB log version is
+//! `aws.elb.version`, the ALPN preference list is kept as written. What it
 //! does not do: GeoIP, user-agent parsing, or anything that needs lookups.
 
 use std::borrow::Cow;
@@ -95,10 +99,8 @@ fn alb<'a>(
     let Some(tok) = t.opt()? else { return Ok(()) };
     opt_str(f, "aws.elb.chosen_cert.arn", &tok);
     let Some(tok) = t.opt()? else { return Ok(()) };
-    if tok.str() != Some("-1") {
-        if let Some(p) = num::<u64>(&tok.text, "matched_rule_priority")? {
-            f.u64("aws.elb.matched_rule_priority", p);
-        }
+    if let Some(p) = num::<i64>(&tok.text, "matched_rule_priority")? {
+        f.i64("aws.elb.matched_rule_priority", p);
     }
     let Some(tok) = t.opt()? else { return Ok(()) };
     if tok.str().is_some() {
@@ -236,10 +238,11 @@ fn http_after_name<'a>(t: &mut Tokens<'a>, f: &mut Fields<'a>, alb: bool) -> Res
 
 /// Network Load Balancer (TLS listener) access log, after the type.
 fn nlb<'a>(t: &mut Tokens<'a>, kind: &'a str, ev: &mut ParsedEvent<'a>) -> Result<(), String> {
-    t.req("version")?;
+    let version = t.req("version")?;
     let ts = time(&t.req("time")?, "time")?;
     ev.timestamp = Some(ts.clone());
     let f = &mut ev.fields;
+    opt_str(f, "aws.elb.version", &version);
     f.str("event.end", ts);
     f.str("aws.elb.type", kind);
     f.str("event.kind", "event");
@@ -289,14 +292,9 @@ fn nlb<'a>(t: &mut Tokens<'a>, kind: &'a str, ev: &mut ParsedEvent<'a>) -> Resul
     let Some(tok) = t.opt()? else { return Ok(()) };
     opt_str(f, "aws.elb.alpn_be_protocol", &tok);
     let Some(tok) = t.opt()? else { return Ok(()) };
-    if let Some(v) = tok.value() {
-        // `"h2","http/1.1"`; some copies carry escaped quotes: `\"http/1.1\"`.
-        let trimmed = match v {
-            Cow::Borrowed(s) => Cow::Borrowed(s.trim_matches(|c| c == '\\' || c == '"')),
-            Cow::Owned(s) => Cow::Owned(s.trim_matches(|c| c == '\\' || c == '"').to_string()),
-        };
-        f.opt_cow("aws.elb.alpn_client_preference_list", Some(trimmed));
-    }
+    // `"h2","http/1.1"` (its inner quotes kept); some copies carry escaped
+    // quotes, `\"http/1.1\"`: kept as written too.
+    opt_str(f, "aws.elb.alpn_client_preference_list", &tok);
     let Some(tok) = t.opt()? else { return Ok(()) };
     if tok.str().is_some() {
         f.str(
@@ -411,11 +409,9 @@ fn backend<'a>(f: &mut Fields<'a>, tok: &Token<'a>) -> Result<(), String> {
     Ok(())
 }
 
-/// A duration; `-` and `-1` (the request never reached a target) are absent.
+/// A duration; `-` is absent, `-1` (the request never reached a target)
+/// is kept.
 fn secs<'a>(f: &mut Fields<'a>, path: &'static str, tok: &Token<'a>) -> Result<(), String> {
-    if tok.text == "-1" {
-        return Ok(());
-    }
     let name = path.trim_start_matches("aws.elb.");
     if let Some(v) = num::<f64>(&tok.text, name)? {
         f.f64(path, v);
@@ -526,14 +522,15 @@ mod tests {
                 ("aws.elb.classification", "Acceptable"),
                 ("aws.elb.classification_reason", "SpaceInUri"),
                 ("source.port", "41542"),
+                // Never reached a target: -1, as AWS writes it.
+                ("aws.elb.request_processing_time.sec", "-1"),
+                ("aws.elb.backend_processing_time.sec", "-1"),
+                ("aws.elb.response_processing_time.sec", "-1"),
             ],
         );
         absent(
             &evs[1],
             &[
-                "aws.elb.request_processing_time.sec",
-                "aws.elb.backend_processing_time.sec",
-                "aws.elb.response_processing_time.sec",
                 "aws.elb.backend.ip",
                 "aws.elb.backend.http.response.status_code",
                 "aws.elb.target_group.arn",
@@ -595,7 +592,11 @@ mod tests {
         );
         check(
             &evs[4],
-            &[("aws.elb.alpn_client_preference_list", "http/1.1")],
+            &[
+                // As written, escaped quotes and all.
+                ("aws.elb.alpn_client_preference_list", r#"\"http/1.1\""#),
+                ("aws.elb.version", "2.0"),
+            ],
         );
         // All-dash NLB line: only what is there.
         check(
