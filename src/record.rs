@@ -22,7 +22,7 @@ pub const MAX_RECORD_BYTES: usize = 1_024_000;
 /// (`tests/lossless.rs` lists what they miss): their records keep
 /// `event.original` whatever `INCLUDE_EVENT_ORIGINAL` says, so that turning
 /// it off never loses data. Empty once every format is lossless.
-pub const ORIGINAL_KEPT_FOR: &[&str] = &["aws.elb"];
+pub const ORIGINAL_KEPT_FOR: &[&str] = &[];
 
 /// Per object, built once before parsing.
 #[derive(Debug, Clone)]
