@@ -10,7 +10,7 @@ use std::time::Duration;
 use thiserror::Error;
 
 use crate::formats::Format;
-use crate::sink::packing::{Compression, Packing, DEFAULT_PACK_MAX_EVENTS};
+use crate::sink::packing::{Packing, RecordCompression, DEFAULT_PACK_MAX_EVENTS};
 
 /// A configuration problem found at start-up. The message names the variable.
 #[derive(Debug, Error)]
@@ -498,8 +498,8 @@ fn parse_packing(get: &impl Fn(&str) -> Option<String>) -> Result<Packing, Confi
         None => None,
         Some(v) => match v.as_str() {
             "none" | "" => None,
-            "gzip" => Some(Compression::Gzip),
-            "zstd" => Some(Compression::Zstd),
+            "gzip" => Some(RecordCompression::Gzip),
+            "zstd" => Some(RecordCompression::Zstd),
             _ => {
                 return Err(invalid(
                     "RECORD_COMPRESSION",
@@ -664,11 +664,11 @@ mod tests {
         let packed = |c: &str| with(&[("RECORD_PACKING", "ndjson"), ("RECORD_COMPRESSION", c)]);
         assert_eq!(
             packed("zstd").unwrap().packing,
-            Packing::Compressed(Compression::Zstd)
+            Packing::Compressed(RecordCompression::Zstd)
         );
         assert_eq!(
             packed("GZIP").unwrap().packing,
-            Packing::Compressed(Compression::Gzip)
+            Packing::Compressed(RecordCompression::Gzip)
         );
         assert_eq!(
             packed("none").unwrap().packing,

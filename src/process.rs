@@ -496,11 +496,7 @@ impl Emitter {
         }
         if let Some(frames) = &mut self.frames {
             let closed = frames.push(record);
-            return match self.compressed(closed) {
-                Ok(Some(frame)) => self.send_frame(frame),
-                Ok(None) => Ok(()),
-                Err(stop) => Err(stop),
-            };
+            return self.hand_over(closed);
         }
         self.data.extend_from_slice(record);
         self.ends.push(self.data.len());
@@ -514,11 +510,7 @@ impl Emitter {
     fn flush(&mut self) -> Result<(), Stop> {
         if let Some(frames) = &mut self.frames {
             let closed = frames.finish();
-            return match self.compressed(closed) {
-                Ok(Some(frame)) => self.send_frame(frame),
-                Ok(None) => Ok(()),
-                Err(stop) => Err(stop),
-            };
+            return self.hand_over(closed);
         }
         if self.ends.is_empty() {
             return Ok(());
@@ -536,31 +528,31 @@ impl Emitter {
         self.send(chunk)
     }
 
-    /// Checks what the frame writer returned: a compression error, or a frame
-    /// over the record limit (one event that did not compress), stops the object.
-    fn compressed(&mut self, closed: io::Result<Option<Frame>>) -> Result<Option<Frame>, Stop> {
+    /// Sends the frame the frame writer closed, if any. A compression error,
+    /// or a frame over the record limit (one event that did not compress),
+    /// stops the object.
+    fn hand_over(&mut self, closed: io::Result<Option<Frame>>) -> Result<(), Stop> {
         let why = match closed {
             Ok(Some(frame)) if frame.data.len() > MAX_RECORD_BYTES => format!(
                 "a frame of {} event(s) is {} bytes compressed, over the record limit of {MAX_RECORD_BYTES}",
                 frame.events,
                 frame.data.len()
             ),
-            Ok(frame) => return Ok(frame),
+            Ok(Some(frame)) => {
+                let chunk = Chunk::frame(
+                    self.msg,
+                    self.object,
+                    self.skip + self.handed,
+                    Bytes::from(frame.data),
+                    frame.events,
+                );
+                return self.send(chunk);
+            }
+            Ok(None) => return Ok(()),
             Err(e) => e.to_string(),
         };
         self.stopped = Some(StopReason::Compression(why));
         Err(Stop)
-    }
-
-    fn send_frame(&mut self, frame: Frame) -> Result<(), Stop> {
-        let chunk = Chunk::frame(
-            self.msg,
-            self.object,
-            self.skip + self.handed,
-            Bytes::from(frame.data),
-            frame.events,
-        );
-        self.send(chunk)
     }
 
     fn send(&mut self, chunk: Chunk) -> Result<(), Stop> {

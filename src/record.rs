@@ -18,12 +18,6 @@ use sha2::{Digest, Sha256};
 /// Firehose's limit for one record (1,000 KiB), newline included.
 pub const MAX_RECORD_BYTES: usize = 1_024_000;
 
-/// Datasets whose parsers do not yet keep every source value as a field
-/// (`tests/lossless.rs` lists what they miss): their records keep
-/// `event.original` whatever `INCLUDE_EVENT_ORIGINAL` says, so that turning
-/// it off never loses data. Empty once every format is lossless.
-pub const ORIGINAL_KEPT_FOR: &[&str] = &[];
-
 /// Per object, built once before parsing.
 #[derive(Debug, Clone)]
 pub struct ObjectContext {
@@ -417,13 +411,8 @@ impl RecordWriter {
         e.push(("event.sequence", Src::Sequence));
         e.push(("event.ingested", Src::Ingested));
         e.push(("event.dataset", Src::Dataset));
-        // A malformed event has nothing but its raw text: always keep it;
-        // so does an event of a format not yet lossless without it.
-        if keep_original
-            || self.ctx.include_original
-            || ev.error.is_some()
-            || ORIGINAL_KEPT_FOR.contains(&ev.dataset)
-        {
+        // A malformed event has nothing but its raw text: always keep it.
+        if keep_original || self.ctx.include_original || ev.error.is_some() {
             e.push(("event.original", Src::Original));
         }
         e.push(("aws.s3.bucket", Src::Bucket));

@@ -10,7 +10,6 @@
 //! not know messages, objects or the sink; the emitter in `process` feeds it
 //! and hands its frames over.
 
-use std::fmt;
 use std::io::{self, Write};
 
 use super::batcher::PackLimits;
@@ -22,16 +21,16 @@ pub const DEFAULT_PACK_MAX_EVENTS: usize = 500;
 
 /// The compression of a packed record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Compression {
+pub enum RecordCompression {
     Gzip,
     Zstd,
 }
 
-impl Compression {
+impl RecordCompression {
     pub fn name(self) -> &'static str {
         match self {
-            Compression::Gzip => "gzip",
-            Compression::Zstd => "zstd",
+            RecordCompression::Gzip => "gzip",
+            RecordCompression::Zstd => "zstd",
         }
     }
 }
@@ -48,18 +47,7 @@ pub enum Packing {
     /// Consecutive events of one object, newline-delimited and compressed:
     /// each record is one complete frame, as large as fits the record limit
     /// after compression.
-    Compressed(Compression),
-}
-
-impl Packing {
-    /// The settings' names, for logs and metrics.
-    pub fn describe(self) -> String {
-        match self {
-            Packing::OnePerRecord => "none".into(),
-            Packing::Ndjson { max_events } => format!("ndjson (up to {max_events} events)"),
-            Packing::Compressed(c) => format!("ndjson+{}", c.name()),
-        }
-    }
+    Compressed(RecordCompression),
 }
 
 impl Packing {
@@ -76,17 +64,11 @@ impl Packing {
     }
 
     /// The compression of records, if any.
-    pub fn compression(self) -> Option<Compression> {
+    pub fn compression(self) -> Option<RecordCompression> {
         match self {
             Packing::Compressed(c) => Some(c),
             _ => None,
         }
-    }
-}
-
-impl fmt::Display for Packing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe())
     }
 }
 
@@ -116,13 +98,13 @@ enum Encoder {
 }
 
 impl Encoder {
-    fn new(compression: Compression, buf: Vec<u8>) -> io::Result<Self> {
+    fn new(compression: RecordCompression, buf: Vec<u8>) -> io::Result<Self> {
         Ok(match compression {
-            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+            RecordCompression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
                 buf,
                 flate2::Compression::new(GZIP_LEVEL),
             )),
-            Compression::Zstd => {
+            RecordCompression::Zstd => {
                 let mut enc = zstd::stream::write::Encoder::new(buf, ZSTD_LEVEL)?;
                 enc.include_checksum(true)?;
                 Encoder::Zstd(enc)
@@ -162,7 +144,7 @@ pub struct Frame {
 
 /// Compresses consecutive records into frames of at most `limit` bytes.
 pub struct FrameWriter {
-    compression: Compression,
+    compression: RecordCompression,
     limit: usize,
     encoder: Option<Encoder>,
     events: u32,
@@ -173,7 +155,7 @@ pub struct FrameWriter {
 
 impl FrameWriter {
     /// `limit`: the largest frame (the Firehose record limit).
-    pub fn new(compression: Compression, limit: usize) -> Self {
+    pub fn new(compression: RecordCompression, limit: usize) -> Self {
         FrameWriter {
             compression,
             limit,
@@ -241,15 +223,15 @@ mod tests {
     use super::*;
     use std::io::Read;
 
-    fn decode(c: Compression, frame: &[u8]) -> Vec<u8> {
+    fn decode(c: RecordCompression, frame: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
         match c {
-            Compression::Gzip => {
+            RecordCompression::Gzip => {
                 flate2::read::GzDecoder::new(frame)
                     .read_to_end(&mut out)
                     .unwrap();
             }
-            Compression::Zstd => {
+            RecordCompression::Zstd => {
                 zstd::stream::read::Decoder::new(frame)
                     .unwrap()
                     .single_frame()
@@ -271,7 +253,7 @@ mod tests {
             .collect()
     }
 
-    fn pack(c: Compression, limit: usize, evs: &[Vec<u8>]) -> Vec<Frame> {
+    fn pack(c: RecordCompression, limit: usize, evs: &[Vec<u8>]) -> Vec<Frame> {
         let mut w = FrameWriter::new(c, limit);
         let mut frames = Vec::new();
         for e in evs {
@@ -283,7 +265,7 @@ mod tests {
 
     #[test]
     fn frames_hold_every_event_once_in_order_and_stay_within_the_limit() {
-        for c in [Compression::Gzip, Compression::Zstd] {
+        for c in [RecordCompression::Gzip, RecordCompression::Zstd] {
             for limit in [2_000, 20_000, 1_024_000] {
                 let evs = events(3_000, limit as u64);
                 let frames = pack(c, limit, &evs);
@@ -308,7 +290,7 @@ mod tests {
 
     #[test]
     fn frames_fill_most_of_the_limit() {
-        for c in [Compression::Gzip, Compression::Zstd] {
+        for c in [RecordCompression::Gzip, RecordCompression::Zstd] {
             let limit = 100_000;
             let frames = pack(c, limit, &events(20_000, 7));
             assert!(frames.len() > 2, "{c:?}");
@@ -325,7 +307,7 @@ mod tests {
     #[test]
     fn the_frames_concatenated_are_one_valid_multi_member_file() {
         let evs = events(2_000, 3);
-        let frames = pack(Compression::Gzip, 10_000, &evs);
+        let frames = pack(RecordCompression::Gzip, 10_000, &evs);
         assert!(frames.len() > 1);
         let file: Vec<u8> = frames.iter().flat_map(|f| f.data.clone()).collect();
         let mut out = Vec::new();
@@ -334,7 +316,7 @@ mod tests {
             .unwrap();
         assert_eq!(out, evs.concat());
 
-        let frames = pack(Compression::Zstd, 10_000, &evs);
+        let frames = pack(RecordCompression::Zstd, 10_000, &evs);
         let file: Vec<u8> = frames.iter().flat_map(|f| f.data.clone()).collect();
         let out = zstd::stream::decode_all(&file[..]).unwrap();
         assert_eq!(out, evs.concat());
@@ -347,15 +329,15 @@ mod tests {
         let noise: Vec<u8> = (0..5_000).map(|_| rng.alphanumeric() as u8).collect();
         let big = [noise, b"\n".to_vec()].concat();
         let evs = vec![b"a\n".to_vec(), big.clone(), b"b\n".to_vec()];
-        let frames = pack(Compression::Zstd, 1_000, &evs);
+        let frames = pack(RecordCompression::Zstd, 1_000, &evs);
         let counts: Vec<u32> = frames.iter().map(|f| f.events).collect();
         assert_eq!(counts, vec![1, 1, 1]);
-        assert_eq!(decode(Compression::Zstd, &frames[1].data), big);
+        assert_eq!(decode(RecordCompression::Zstd, &frames[1].data), big);
     }
 
     #[test]
     fn finishing_an_empty_writer_makes_no_frame() {
-        let mut w = FrameWriter::new(Compression::Gzip, 1_000);
+        let mut w = FrameWriter::new(RecordCompression::Gzip, 1_000);
         assert!(w.finish().unwrap().is_none());
     }
 
@@ -415,7 +397,7 @@ mod tests {
                     prop_assert_eq!(&seen, &evs);
                 }
                 // Compressed: each frame decodes to exactly its events.
-                for c in [Compression::Gzip, Compression::Zstd] {
+                for c in [RecordCompression::Gzip, RecordCompression::Zstd] {
                     let mut w = FrameWriter::new(c, frame_limit);
                     let mut frames = Vec::new();
                     for e in &evs {

@@ -554,18 +554,19 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     e.finish().expect("gzip")
 }
 
-/// `data` decompressed when it is gzip (any number of members) or zstd (any
-/// number of frames), as is otherwise.
+/// `data` decompressed the way the function reads objects (gzip of any
+/// number of members, zstd of any number of frames, bzip2, or as is).
 pub fn decompressed(data: &[u8]) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    let counters = s3_log_forwarder::source::decode::Counters::default();
+    let (_, mut reader) = s3_log_forwarder::source::decode::open(
+        std::io::Cursor::new(data.to_vec()),
+        u64::MAX,
+        u64::MAX,
+        &counters,
+    )?;
     let mut out = Vec::new();
-    if data.starts_with(&[0x1f, 0x8b]) {
-        flate2::read::MultiGzDecoder::new(data).read_to_end(&mut out)?;
-    } else if data.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        out = zstd::stream::decode_all(data)?;
-    } else {
-        out = data.to_vec();
-    }
+    reader.read_to_end(&mut out)?;
     Ok(out)
 }
 
