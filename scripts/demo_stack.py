@@ -81,7 +81,7 @@ def read_destination(s3):
     for kind, paths in sorted(groups.items()):
         rows = duckdb.sql(
             "select json from read_ndjson_objects($paths, compression = $compression)",
-            params={"paths": paths, "compression": "none" if kind == "none" else kind},
+            params={"paths": paths, "compression": "uncompressed" if kind == "none" else kind},
         ).fetchall()
         records += [json.loads(row[0]) for row in rows]
         print(f"  {len(paths)} object(s) stored as {kind}: {len(rows)} record(s), read by DuckDB read_ndjson_objects")
