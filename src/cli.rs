@@ -23,7 +23,12 @@ use crate::process::read_object;
 use crate::record::ObjectContext;
 use crate::source::decode::Counters;
 
-pub const USAGE: &str = "\
+/// The help text, with the format names from the format table.
+pub fn usage() -> String {
+    USAGE.replace("FORMAT_NAMES", &Format::names())
+}
+
+const USAGE: &str = "\
 usage: s3-log-forwarder check [--bucket NAME [--key KEY]]
        s3-log-forwarder replay [--format NAME] [--bucket NAME] [--original] [--key KEY] FILE...
 
@@ -33,9 +38,7 @@ A summary goes to stderr.
 
   --key KEY       the S3 key of the FILE that follows, used for format
                   detection and aws.s3.key (default: the file's path)
-  --format NAME   force a format: cloudtrail, vpcflow, elb, s3access,
-                  cloudfront, guardduty, waf, route53resolver,
-                  networkfirewall, cloudwatch, config, json, text
+  --format NAME   force a format: FORMAT_NAMES
   --bucket NAME   aws.s3.bucket of the records (default: local)
   --original      also write the raw event as event.original (records are
                   lossless without it; --no-original, the default, is
@@ -60,10 +63,10 @@ pub fn run(args: &[String]) -> i32 {
         Some("replay") => replay(&args[1..]),
         Some("check") => return check(&args[1..]),
         Some("-h" | "--help" | "help") => {
-            println!("{USAGE}");
+            println!("{}", usage());
             Ok(())
         }
-        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{USAGE}")),
+        Some(other) => Err(anyhow::anyhow!("unknown command {other:?}\n\n{}", usage())),
         None => Ok(()),
     };
     match result {
@@ -85,7 +88,7 @@ fn check(args: &[String]) -> i32 {
             "--bucket" => &mut a.bucket,
             "--key" => &mut a.key,
             other => {
-                eprintln!("error: unknown option {other:?}\n\n{USAGE}");
+                eprintln!("error: unknown option {other:?}\n\n{}", usage());
                 return 2;
             }
         };
@@ -171,8 +174,8 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--original" => o.include_original = true,
             // The default since records are lossless; kept for old scripts.
             "--no-original" => o.include_original = false,
-            "-h" | "--help" => bail!("{USAGE}"),
-            flag if flag.starts_with("--") => bail!("unknown option {flag}\n\n{USAGE}"),
+            "-h" | "--help" => bail!("{}", usage()),
+            flag if flag.starts_with("--") => bail!("unknown option {flag}\n\n{}", usage()),
             file => {
                 let key = pending_key.take().unwrap_or_else(|| file.to_string());
                 o.files.push((file.to_string(), key));
@@ -180,10 +183,10 @@ fn parse_options(args: &[String]) -> Result<Options> {
         }
     }
     if pending_key.is_some() {
-        bail!("--key must come before the FILE it names\n\n{USAGE}");
+        bail!("--key must come before the FILE it names\n\n{}", usage());
     }
     if o.files.is_empty() {
-        bail!("no FILE given\n\n{USAGE}");
+        bail!("no FILE given\n\n{}", usage());
     }
     Ok(o)
 }

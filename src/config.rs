@@ -248,10 +248,7 @@ impl Config {
             Some(v) => Some(v.parse::<Format>().map_err(|_| ConfigError::Invalid {
                 var: "FORMAT",
                 value: v.clone(),
-                reason: format!(
-                    "expected one of {}",
-                    Format::ALL.map(Format::name).join(", ")
-                ),
+                reason: format!("expected one of {}", Format::names()),
             })?),
             None => None,
         };

@@ -694,7 +694,7 @@ fn cases() -> Vec<Case> {
             "{\"message\":\"one\"}\nplain text\n{\"message\":\"two\"}\n{broken\n",
         )
         .records(4)
-        .record_error("is not a JSON object")
+        .record_error("not a JSON object")
         .counter("error_records", 2)
         .check(|recs| {
             let datasets: Vec<_> = recs.iter().map(|r| field(r, "event.dataset").clone()).collect();

@@ -18,9 +18,8 @@ use std::io::BufRead;
 use super::fields::{
     epoch_seconds_utc, is_ip, num, present, put_tls_version, url_parts, JsonArrays,
 };
-use super::lines::{is_blank, Lines};
-use super::text::utf8_or_lossy;
-use super::{send, Emit, FormatError, Limits, ParseStats};
+use super::framing::{run_lines, LineFormat};
+use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.cloudfront";
@@ -176,58 +175,93 @@ const WRITTEN: &[&str] = &[
     "origin_lbl",
 ];
 
+/// The W3C header CloudFront writes first.
+pub fn sniff(line: &[u8]) -> bool {
+    line.starts_with(b"#Version:") || line.starts_with(b"#Fields: date time x-edge-location")
+}
+
+/// CloudFront's log file names: `E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz`.
+pub fn is_log_file_name(name: &str) -> bool {
+    let mut parts = name.split('.');
+    let (Some(dist), Some(hour), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    let rest: Vec<&str> = parts.collect();
+    dist.len() >= 8
+        && dist.starts_with('E')
+        && dist
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && hour.len() == 13
+        && hour.bytes().enumerate().all(|(i, b)| {
+            if matches!(i, 4 | 7 | 10) {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        })
+        && !id.is_empty()
+        && id.bytes().all(|b| b.is_ascii_alphanumeric())
+        && (rest.is_empty() || rest == ["gz"])
+}
+
+/// CloudFront's W3C lines: the `#Fields:` header sets the columns (the
+/// legacy list until one is seen); other `#` lines are comments.
+struct CloudFrontLines {
+    columns: Vec<Col>,
+    names: Vec<String>,
+    arrays: JsonArrays,
+}
+
+impl LineFormat for CloudFrontLines {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "a CloudFront log line";
+
+    fn header(&mut self, line: &str) -> bool {
+        let Some(header) = line.strip_prefix('#') else {
+            return false;
+        };
+        if let Some(header_names) = header.strip_prefix("Fields:") {
+            self.names = header_names
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            self.columns = self
+                .names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| column(i, name))
+                .collect();
+        }
+        true
+    }
+
+    fn map<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String> {
+        self.arrays.clear();
+        map_line(line, &self.columns, &self.names, ev, &mut self.arrays)?;
+        let this: &'a Self = self;
+        this.arrays.put(&mut ev.fields);
+        this.arrays
+            .put_members(&mut ev.fields, "aws.cloudfront.*", WRITTEN);
+        Ok(None)
+    }
+}
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    let mut stats = ParseStats::default();
-    let mut lines = Lines::new(reader, limits.max_line_bytes);
-    let mut arrays = JsonArrays::default();
-    let mut columns: Vec<Col> = LEGACY.to_vec();
-    let mut names: Vec<String> = Vec::new();
-    while let Some(line) = lines.next_line()? {
-        if is_blank(line.bytes) {
-            stats.skipped += 1;
-            continue;
-        }
-        let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
-        if let Some(header) = text.strip_prefix('#') {
-            if let Some(header_names) = header.strip_prefix("Fields:") {
-                names = header_names
-                    .split_whitespace()
-                    .map(str::to_string)
-                    .collect();
-                columns = names
-                    .iter()
-                    .enumerate()
-                    .map(|(i, name)| column(i, name))
-                    .collect();
-            }
-            stats.skipped += 1;
-            continue;
-        }
-        arrays.clear();
-        let mut ev = ParsedEvent::new(DATASET, &text);
-        ev.offset = Some(line.offset);
-        match map_line(&text, &columns, &names, &mut ev, &mut arrays) {
-            Ok(()) => {
-                arrays.put(&mut ev.fields);
-                arrays.put_members(&mut ev.fields, "aws.cloudfront.*", WRITTEN);
-                ev.error = utf8_error;
-            }
-            Err(reason) => {
-                ev.fields.clear();
-                ev.timestamp = None;
-                ev.error = Some(Cow::Owned(format!(
-                    "line {}: not a CloudFront log line: {reason}",
-                    line.number
-                )));
-            }
-        }
-        send(emit, &mut stats, ev)?;
-    }
-    Ok(stats)
+    let mut format = CloudFrontLines {
+        columns: LEGACY.to_vec(),
+        names: Vec::new(),
+        arrays: JsonArrays::default(),
+    };
+    run_lines(&mut format, reader, limits, emit)
 }
 
 /// Values that several fields are built from.

@@ -286,6 +286,22 @@ struct Issuer<'a> {
 }
 
 /// Parses a whole CloudTrail file.
+/// A CloudTrail file starts `{"Records":[` (whitespace allowed).
+pub fn sniff(doc: &[u8]) -> bool {
+    let after = |p: &[u8], token: &[u8]| -> Option<usize> {
+        let ws = p.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        p[ws..].starts_with(token).then_some(ws + token.len())
+    };
+    let mut at = 0;
+    for token in [&b"{"[..], b"\"Records\"", b":", b"["] {
+        match after(&doc[at..], token) {
+            Some(n) => at += n,
+            None => return false,
+        }
+    }
+    true
+}
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,

@@ -20,6 +20,7 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::detect::has;
 use super::guardduty::shared::{millis_rfc3339, raw_nonempty, Num, Str, S};
 use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::ParsedEvent;
@@ -51,6 +52,11 @@ struct LogEvent<'a> {
     timestamp: Option<Num>,
     #[serde(borrow, default)]
     message: S<'a>,
+}
+
+/// A subscription payload names its `messageType` and `logGroup`.
+pub fn sniff(line: &[u8]) -> bool {
+    has(line, "\"messageType\"") && has(line, "\"logGroup\"")
 }
 
 pub fn parse(

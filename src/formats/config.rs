@@ -22,6 +22,7 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::detect::has;
 use super::guardduty::shared::{iso_utc, opt_num, raw_nonempty, Num, Str, S};
 use super::json;
 use super::{send, Emit, FormatError, Limits, ParseStats};
@@ -92,6 +93,11 @@ const WRITTEN: &[&str] = &[
     "snapshot_id",
     "file_version",
 ];
+
+/// Snapshots and history files hold `configurationItems`.
+pub fn sniff(line: &[u8]) -> bool {
+    has(line, "\"configurationItems\"")
+}
 
 pub fn parse(
     reader: &mut dyn BufRead,

@@ -4,11 +4,13 @@
 //! services write), then the first bytes of the decompressed content. A
 //! per-object override (configuration) wins over both; that is the caller's.
 
-use super::Format;
+use super::{Format, Sniff, FORMATS};
 
 /// The format a key names, if its path says: the `AWSLogs/<account>/<service>/`
 /// layout AWS services write (organization trails add `<org-id>/` before the
-/// account), and CloudFront's `<distribution-id>.YYYY-MM-DD-HH.<id>.gz` names.
+/// account), or a file name of a shape a format claims (CloudFront's
+/// `<distribution-id>.YYYY-MM-DD-HH.<id>.gz`). The rows of the format table
+/// say which service folders and names are theirs.
 pub fn from_key(key: &str) -> Option<Format> {
     let segs: Vec<&str> = key.split('/').collect();
     if let Some(at) = segs.iter().position(|s| *s == "AWSLogs") {
@@ -18,51 +20,15 @@ pub fn from_key(key: &str) -> Option<Format> {
         } else {
             seg(2)
         };
-        let format = match svc {
-            "CloudTrail" | "CloudTrail-Insight" => Some(Format::CloudTrail),
-            "vpcflowlogs" => Some(Format::VpcFlow),
-            "elasticloadbalancing" => Some(Format::Elb),
-            "GuardDuty" => Some(Format::GuardDuty),
-            "WAFLogs" => Some(Format::Waf),
-            "vpcdnsquerylogs" => Some(Format::Route53Resolver),
-            "network-firewall" => Some(Format::NetworkFirewall),
-            "Config" => Some(Format::Config),
-            _ => None,
-        };
-        if format.is_some() {
-            return format;
+        if let Some(def) = FORMATS.iter().find(|d| d.key_services.contains(&svc)) {
+            return Some(def.format);
         }
     }
     let name = segs.last().copied().unwrap_or("");
-    if is_cloudfront_name(name) {
-        return Some(Format::CloudFront);
-    }
-    None
-}
-
-/// `E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz`
-fn is_cloudfront_name(name: &str) -> bool {
-    let mut parts = name.split('.');
-    let (Some(dist), Some(hour), Some(id)) = (parts.next(), parts.next(), parts.next()) else {
-        return false;
-    };
-    let rest: Vec<&str> = parts.collect();
-    dist.len() >= 8
-        && dist.starts_with('E')
-        && dist
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-        && hour.len() == 13
-        && hour.bytes().enumerate().all(|(i, b)| {
-            if matches!(i, 4 | 7 | 10) {
-                b == b'-'
-            } else {
-                b.is_ascii_digit()
-            }
-        })
-        && !id.is_empty()
-        && id.bytes().all(|b| b.is_ascii_alphanumeric())
-        && (rest.is_empty() || rest == ["gz"])
+    FORMATS
+        .iter()
+        .find(|d| d.key_name.is_some_and(|matches| matches(name)))
+        .map(|d| d.format)
 }
 
 /// Why an object should not be read at all, if it should not.
@@ -85,101 +51,68 @@ pub fn is_skippable(key: &str) -> Option<&'static str> {
     None
 }
 
-/// The format of content starting with `prefix` (decompressed): the first
-/// line's shape decides.
+/// The format of content starting with `prefix` (decompressed): the rows'
+/// sniffers, in table order, decide on the first line (or the start of the
+/// JSON document); what none claims is JSON lines or text.
 pub fn sniff(prefix: &[u8]) -> Format {
     let p = skip_ws(strip_bom(prefix));
     let first_line = match memchr::memchr(b'\n', p) {
         Some(i) => &p[..i],
         None => p,
     };
-    if let Some(rest) = p.strip_prefix(b"{") {
-        let rest = skip_ws(rest);
-        if let Some(rest) = rest.strip_prefix(b"\"Records\"") {
-            let rest = skip_ws(rest);
-            if let Some(rest) = rest.strip_prefix(b":") {
-                if skip_ws(rest).starts_with(b"[") {
-                    return Format::CloudTrail;
-                }
-            }
+    let first =
+        |pick: &dyn Fn(Sniff) -> bool| FORMATS.iter().find(|d| pick(d.sniff)).map(|d| d.format);
+    if p.starts_with(b"{") {
+        if let Some(f) = first(&|s| matches!(s, Sniff::Document(is) if is(p))) {
+            return f;
         }
         // A complete first line that is not JSON: a text log that happens to
-        // start with a brace.
+        // start with a brace. (Only the first value: CloudWatch Logs via
+        // Firehose concatenates objects without a separator.)
         let complete = first_line.len() < p.len();
-        // (Only the first value: CloudWatch Logs via Firehose concatenates
-        // objects without a separator.)
         let first_value = serde_json::Deserializer::from_slice(first_line)
             .into_iter::<serde::de::IgnoredAny>()
             .next();
         if complete && !matches!(first_value, Some(Ok(_))) {
-            return Format::Text;
+            return fallback(false);
         }
-        return sniff_json(first_line);
+        return first(&|s| matches!(s, Sniff::JsonLine(is) if is(first_line)))
+            .unwrap_or_else(|| fallback(true));
     }
-    sniff_text(first_line)
+    first(&|s| matches!(s, Sniff::TextLine(is) if is(first_line)))
+        .unwrap_or_else(|| fallback(false))
 }
 
-fn has(line: &[u8], needle: &str) -> bool {
+/// The row that takes what no other claims: JSON or not.
+fn fallback(json: bool) -> Format {
+    FORMATS
+        .iter()
+        .find(|d| {
+            matches!(
+                (d.sniff, json),
+                (Sniff::OtherJson, true) | (Sniff::OtherText, false)
+            )
+        })
+        .map_or(Format::Text, |d| d.format)
+}
+
+/// Whether `line` contains `needle` (for sniffers).
+pub fn has(line: &[u8], needle: &str) -> bool {
     memchr::memmem::find(line, needle.as_bytes()).is_some()
 }
 
-fn sniff_json(line: &[u8]) -> Format {
-    if has(line, "\"messageType\"") && has(line, "\"logGroup\"") {
-        Format::CloudWatchLogs
-    } else if has(line, "\"configurationItems\"") {
-        Format::Config
-    } else if has(line, "\"webaclId\"") && has(line, "\"httpRequest\"") {
-        Format::Waf
-    } else if has(line, "\"query_name\"") && has(line, "\"srcaddr\"") {
-        Format::Route53Resolver
-    } else if has(line, "\"firewall_name\"") && has(line, "\"event\"") {
-        Format::NetworkFirewall
-    } else if has(line, "arn:aws:guardduty:") && has(line, "\"severity\"") {
-        Format::GuardDuty
-    } else {
-        Format::JsonLines
+/// The first `n` space-separated tokens of a line (missing ones empty).
+pub fn tokens<const N: usize>(line: &[u8]) -> [&[u8]; N] {
+    let mut out: [&[u8]; N] = [b""; N];
+    for (slot, tok) in out.iter_mut().zip(line.split(|b| *b == b' ')) {
+        *slot = tok;
     }
+    out
 }
 
-fn sniff_text(line: &[u8]) -> Format {
-    if line.starts_with(b"#Version:") || line.starts_with(b"#Fields: date time x-edge-location") {
-        return Format::CloudFront;
-    }
-    if line.starts_with(b"version ") && (has(line, " srcaddr") || has(line, " resource-type")) {
-        return Format::VpcFlow;
-    }
-    let tokens: Vec<&[u8]> = line.split(|b| *b == b' ').take(4).collect();
-    let tok = |i: usize| tokens.get(i).copied().unwrap_or(b"");
-    // A default-format flow log line: "2 123456789012 eni-0a1b2c3d ..."
-    if tok(0).iter().all(u8::is_ascii_digit)
-        && !tok(0).is_empty()
-        && tok(1).len() == 12
-        && tok(1).iter().all(u8::is_ascii_digit)
-        && (tok(2).starts_with(b"eni-") || tok(2) == b"-")
-    {
-        return Format::VpcFlow;
-    }
-    let is_time = |t: &[u8]| t.len() >= 19 && t[4] == b'-' && t[10] == b'T';
-    let is_endpoint = |t: &[u8]| t.contains(&b':') && t.iter().any(u8::is_ascii_digit);
-    // ALB "http 2026-...Z app/..", NLB "tls 2.0 2026-..", Classic "2026-..Z name ip:port".
-    if matches!(
-        tok(0),
-        b"http" | b"https" | b"h2" | b"grpcs" | b"ws" | b"wss"
-    ) && is_time(tok(1))
-    {
-        return Format::Elb;
-    }
-    if tok(0) == b"tls" && is_time(tok(2)) {
-        return Format::Elb;
-    }
-    if is_time(tok(0)) && is_endpoint(tok(2)) {
-        return Format::Elb;
-    }
-    // S3 server access: "<64-hex owner> <bucket> [06/Feb/2019:00:00:38 +0000] ..."
-    if tok(0).len() == 64 && tok(0).iter().all(u8::is_ascii_hexdigit) && tok(2).starts_with(b"[") {
-        return Format::S3Access;
-    }
-    Format::Text
+/// `2026-11-22T20:55:04...`: the start of an ISO 8601 time.
+pub fn is_iso_time(t: &[u8]) -> bool {
+    t.len() >= 19 && t[4] == b'-' && t[10] == b'T'
 }
 
 fn strip_bom(p: &[u8]) -> &[u8] {

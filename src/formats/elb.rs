@@ -20,10 +20,12 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
+use super::detect::{is_iso_time, tokens};
 use super::fields::{
-    is_ip, iso8601_utc, num, parse_token_lines, present, put_request, put_tls_version,
+    is_ip, iso8601_utc, num, present, put_request, put_tls_version,
     request_line, JsonArrays, Token, Tokens,
 };
+use super::framing::{run_lines, LineFormat};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
@@ -32,19 +34,46 @@ pub const DATASET: &str = "aws.elb";
 const WEB: FieldValue<'static> = FieldValue::Json("[\"web\"]");
 const NETWORK: FieldValue<'static> = FieldValue::Json("[\"network\"]");
 
+/// ALB `http 2026-...Z app/..`, NLB `tls 2.0 2026-..`, Classic
+/// `2026-..Z name ip:port`.
+pub fn sniff(line: &[u8]) -> bool {
+    let [first, second, third] = tokens(line);
+    let is_endpoint = |t: &[u8]| t.contains(&b':') && t.iter().any(u8::is_ascii_digit);
+    (matches!(first, b"http" | b"https" | b"h2" | b"grpcs" | b"ws" | b"wss") && is_iso_time(second))
+        || (first == b"tls" && is_iso_time(third))
+        || (is_iso_time(first) && is_endpoint(third))
+}
+
+/// A line format of space-separated fields; JSON arrays are built in a
+/// buffer the events borrow.
+#[derive(Default)]
+struct ElbLines {
+    arrays: JsonArrays,
+}
+
+impl LineFormat for ElbLines {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "a load balancer log line";
+
+    fn map<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String> {
+        self.arrays.clear();
+        map_line(line, ev, &mut self.arrays)?;
+        let this: &'a Self = self;
+        this.arrays.put(&mut ev.fields);
+        Ok(None)
+    }
+}
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    parse_token_lines(
-        reader,
-        limits,
-        emit,
-        DATASET,
-        "a load balancer log line",
-        map_line,
-    )
+    run_lines(&mut ElbLines::default(), reader, limits, emit)
 }
 
 fn map_line<'a>(

@@ -13,12 +13,7 @@ use std::ops::Range;
 
 use serde_json::value::RawValue;
 
-use std::io::BufRead;
-
-use super::lines::{is_blank, Lines};
-use super::text::utf8_or_lossy;
-use super::{send, Emit, FormatError, Limits, ParseStats};
-use crate::record::{FieldValue, Fields, ParsedEvent};
+use crate::record::{FieldValue, Fields};
 
 /// One token of a log line. `quoted` tells whether it was written in `"..."`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -486,52 +481,6 @@ pub fn put_request<'a>(f: &mut Fields<'a>, request: Cow<'a, str>) {
             f.opt_cow("url.original", own(r.uri));
         }
     }
-}
-
-/// Maps one line's tokens into an event; `Err` says why the line is not of
-/// the format.
-pub type MapLine = for<'a> fn(&'a str, &mut ParsedEvent<'a>, &mut JsonArrays) -> Result<(), String>;
-
-/// The loop every space-separated format shares: one event per non-blank
-/// line, mapped by `map_line`; a line it refuses becomes an error event
-/// ("line N: not <what>: reason") with the line kept.
-pub fn parse_token_lines(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-    dataset: &'static str,
-    what: &str,
-    map_line: MapLine,
-) -> Result<ParseStats, FormatError> {
-    let mut stats = ParseStats::default();
-    let mut lines = Lines::new(reader, limits.max_line_bytes);
-    let mut arrays = JsonArrays::default();
-    while let Some(line) = lines.next_line()? {
-        if is_blank(line.bytes) {
-            stats.skipped += 1;
-            continue;
-        }
-        let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
-        arrays.clear();
-        let mut ev = ParsedEvent::new(dataset, &text);
-        ev.offset = Some(line.offset);
-        match map_line(&text, &mut ev, &mut arrays) {
-            Ok(()) => {
-                arrays.put(&mut ev.fields);
-                ev.error = utf8_error;
-            }
-            Err(reason) => {
-                ev.fields.clear();
-                ev.timestamp = None;
-                ev.error = Some(Cow::Owned(format!(
-                    "line {}: not {what}: {reason}",
-                    line.number
-                )));
-            }
-        }
-        send(emit, &mut stats, ev)?;
-    }
-    Ok(stats)
 }
 
 #[cfg(test)]

@@ -28,10 +28,12 @@ use std::net::IpAddr;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::detect::has;
 use super::guardduty::shared::{
-    iso_utc, json_lines, json_str, lowercase, opt_num, push_json, seconds_rfc3339, Num, Str, S,
+    iso_utc, json_str, lowercase, opt_num, push_json, seconds_rfc3339, Num, Str, S,
 };
 use super::json::{self, Object};
+use super::framing::{run_json_lines, JsonRecord};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
@@ -100,19 +102,33 @@ const WRITTEN: &[&str] = &[
     "tcp_flags_array",
 ];
 
+/// A Network Firewall entry has `firewall_name` and an `event`.
+pub fn sniff(line: &[u8]) -> bool {
+    has(line, "\"firewall_name\"") && has(line, "\"event\"")
+}
+
+/// One JSON object a line.
+struct FirewallRecord;
+
+impl JsonRecord for FirewallRecord {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "a valid Network Firewall log record";
+
+    fn map<'a>(
+        line: &'a str,
+        scratch: &'a mut Vec<u8>,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<(), String> {
+        map_line(line, scratch, ev)
+    }
+}
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    json_lines(
-        reader,
-        limits,
-        emit,
-        DATASET,
-        "Network Firewall log",
-        map_line,
-    )
+    run_json_lines::<FirewallRecord>(reader, limits, emit)
 }
 
 fn ip_field<'a>(f: &mut Fields<'a>, ip: &'static str, address: &'static str, v: S<'a>) -> bool {

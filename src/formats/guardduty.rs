@@ -21,8 +21,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use self::shared::{iso_utc, opt_num, raw_nonempty, Num, Str, S};
+use super::detect::has;
 use super::lines::{is_blank, Lines};
-use super::text::utf8_or_lossy;
+use super::framing::utf8_or_lossy;
 use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::{Fields, ParsedEvent};
 
@@ -330,6 +331,11 @@ struct Origin {
 struct Ctx<'e, 'f> {
     emit: &'e mut Emit<'f>,
     stats: ParseStats,
+}
+
+/// A finding has a GuardDuty ARN and a `severity`.
+pub fn sniff(line: &[u8]) -> bool {
+    has(line, "arn:aws:guardduty:") && has(line, "\"severity\"")
 }
 
 pub fn parse(
@@ -865,8 +871,6 @@ fn map_action<'a>(a: Action<'a>, f: &mut Fields<'a>) {
 pub(crate) mod shared {
     use std::borrow::Cow;
     use std::fmt;
-    use std::io::BufRead;
-
     use serde::de::{self, Deserializer, Visitor};
     use serde::Deserialize;
     use serde_json::value::RawValue;
@@ -874,10 +878,7 @@ pub(crate) mod shared {
     use time::OffsetDateTime;
 
     use crate::formats::jsonlines::rfc3339_utc;
-    use crate::formats::lines::{is_blank, Lines};
-    use crate::formats::text::utf8_or_lossy;
-    use crate::formats::{send, Emit, FormatError, Limits, ParseStats};
-    use crate::record::{FieldValue, Fields, ParsedEvent};
+    use crate::record::{FieldValue, Fields};
 
     /// A JSON string (or a number or bool, as its text) borrowed from the
     /// input when it has no escapes. serde does not borrow
@@ -1082,56 +1083,6 @@ pub(crate) mod shared {
         if let Ok(s) = std::str::from_utf8(scratch) {
             f.push(path, FieldValue::Json(s));
         }
-    }
-
-    /// Maps one JSON-lines record: gets the trimmed line and a scratch
-    /// buffer (for fields built as JSON), fills the event, or says why the
-    /// line is not a record of the format.
-    pub type MapLine =
-        for<'a> fn(&'a str, &'a mut Vec<u8>, &mut ParsedEvent<'a>) -> Result<(), String>;
-
-    /// Runs `map` over every non-blank line; a line that is not valid UTF-8,
-    /// not a JSON object, or not a record of the format becomes an error
-    /// event with the line kept.
-    pub fn json_lines(
-        reader: &mut dyn BufRead,
-        limits: &Limits,
-        emit: &mut Emit<'_>,
-        dataset: &'static str,
-        what: &str,
-        map: MapLine,
-    ) -> Result<ParseStats, FormatError> {
-        let mut stats = ParseStats::default();
-        let mut lines = Lines::new(reader, limits.max_line_bytes);
-        let mut scratch = Vec::new();
-        while let Some(line) = lines.next_line()? {
-            if is_blank(line.bytes) {
-                stats.skipped += 1;
-                continue;
-            }
-            let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
-            let trimmed = text.trim();
-            scratch.clear();
-            let mut ev = ParsedEvent::new(dataset, trimmed);
-            ev.offset = Some(line.offset);
-            if let Some(e) = utf8_error {
-                ev.error = Some(e);
-            } else if !trimmed.starts_with('{') {
-                ev.error = Some(Cow::Owned(format!(
-                    "line {} is not a JSON object",
-                    line.number
-                )));
-            } else if let Err(e) = map(trimmed, &mut scratch, &mut ev) {
-                ev.fields.clear();
-                ev.timestamp = None;
-                ev.error = Some(Cow::Owned(format!(
-                    "line {} is not a valid {what} record: {e}",
-                    line.number
-                )));
-            }
-            send(emit, &mut stats, ev)?;
-        }
-        Ok(stats)
     }
 }
 

@@ -14,9 +14,8 @@ use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::lines::{is_blank, Lines};
-use super::text::utf8_or_lossy;
-use super::{send, Emit, FormatError, Limits, ParseStats};
+use super::framing::{run_lines, LineFormat};
+use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "json";
@@ -66,62 +65,50 @@ impl<'de> Deserialize<'de> for Probe<'de> {
     }
 }
 
+/// Any JSON object a line, passed through whole.
+struct JsonObjects;
+
+impl LineFormat for JsonObjects {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "a JSON object";
+    const TRIM: bool = true;
+
+    fn map<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String> {
+        if !line.starts_with('{') {
+            return Err("the line does not start with `{`".into());
+        }
+        let probe = serde_json::from_str::<Probe<'_>>(line).map_err(|e| e.to_string())?;
+        if nests_deeper_than(line.as_bytes(), MAX_DEPTH) {
+            // Valid JSON, but no destination could index it (and a reader
+            // with serde_json's defaults could not parse the record): keep
+            // it as the original of an error record.
+            return Err(format!(
+                "it nests deeper than {MAX_DEPTH} levels; kept only as event.original"
+            ));
+        }
+        ev.fields.push("json", FieldValue::Json(line));
+        ev.timestamp = probe
+            .times
+            .into_iter()
+            .flatten()
+            .find_map(|raw| as_str(raw).and_then(|s| rfc3339_utc(&s)));
+        if let Some(m) = probe.messages.into_iter().flatten().find_map(as_str) {
+            ev.fields.str("message", m);
+        }
+        Ok(None)
+    }
+}
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    let mut stats = ParseStats::default();
-    let mut lines = Lines::new(reader, limits.max_line_bytes);
-    while let Some(line) = lines.next_line()? {
-        if is_blank(line.bytes) {
-            stats.skipped += 1;
-            continue;
-        }
-        let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
-        let trimmed = text.trim();
-        let mut ev = ParsedEvent::new(DATASET, trimmed);
-        ev.offset = Some(line.offset);
-        if let Some(e) = utf8_error {
-            ev.error = Some(e);
-        } else if !trimmed.starts_with('{') {
-            ev.error = Some(Cow::Owned(format!(
-                "line {} is not a JSON object",
-                line.number
-            )));
-        } else {
-            match serde_json::from_str::<Probe<'_>>(trimmed) {
-                Ok(_) if nests_deeper_than(trimmed.as_bytes(), MAX_DEPTH) => {
-                    // Valid JSON, but no destination could index it (and a
-                    // reader with serde_json's defaults could not parse the
-                    // record): keep it as the original of an error record.
-                    ev.error = Some(Cow::Owned(format!(
-                        "line {} nests deeper than {MAX_DEPTH} levels; kept only as event.original",
-                        line.number
-                    )));
-                }
-                Ok(p) => {
-                    ev.fields.push("json", FieldValue::Json(trimmed));
-                    ev.timestamp = p
-                        .times
-                        .into_iter()
-                        .flatten()
-                        .find_map(|raw| as_str(raw).and_then(|s| rfc3339_utc(&s)));
-                    if let Some(m) = p.messages.into_iter().flatten().find_map(as_str) {
-                        ev.fields.str("message", m);
-                    }
-                }
-                Err(e) => {
-                    ev.error = Some(Cow::Owned(format!(
-                        "line {} is not valid JSON: {e}",
-                        line.number
-                    )));
-                }
-            }
-        }
-        send(emit, &mut stats, ev)?;
-    }
-    Ok(stats)
+    run_lines(&mut JsonObjects, reader, limits, emit)
 }
 
 /// Deepest nesting passed through as `json` (serde_json's own default limit).
@@ -212,10 +199,13 @@ mod tests {
         assert_eq!(evs.len(), 6);
         assert_eq!(stats.errors, 5);
         assert!(evs[0].error.is_none());
-        for e in &evs[1..] {
+        for e in &evs[1..5] {
             assert!(e.error.as_deref().unwrap().contains("line"), "{e:?}");
             assert!(e.field("json").is_none());
         }
+        // Invalid UTF-8 is replaced and reported; the object still passes.
+        assert!(evs[5].error.as_deref().unwrap().contains("not valid UTF-8"));
+        assert_eq!(evs[5].field("json"), Some("{\"bad\":\"\u{fffd}\"}"));
         assert_eq!(evs[1].original, "not json");
     }
 

@@ -3,7 +3,7 @@
 //! mark before the first line, tracks line numbers and byte offsets.
 //!
 //! It hands out bytes, not text: what to do with invalid UTF-8 is the
-//! format's choice (see `text::utf8_or_lossy`). A line over the limit is an
+//! format's choice (see `framing::utf8_or_lossy`). A line over the limit is an
 //! error for the whole object ([`FormatError::LineTooLong`]), since the
 //! stream cannot be re-synchronized without reading it anyway.
 

@@ -2,28 +2,25 @@
 //! events for the record writer. Pure code: no AWS types, no async, no I/O
 //! other than reading the stream given.
 //!
-//! `detect` decides the format of an object (key first, then content). A
-//! malformed event inside a good file becomes an event with `error` set (its
-//! raw text kept), never a lost line; only a file that cannot be read as its
-//! format at all is an error.
+//! Where to look:
+//! - [`FORMATS`], below: the format table, one row per format (names, dataset,
+//!   key layouts, content sniffer, parser, AWS's documentation). Adding a
+//!   format is one new file and one row; tests fail if the README, the
+//!   configuration or detection drift from the table.
+//! - `detect`: which row an object belongs to (key first, then content).
+//! - `lines` (bytes to lines) and `framing` (the one loop every line format
+//!   runs: blank lines, invalid UTF-8, headers, refused lines as error events).
+//! - `json`, `time`, `fields`: helpers the formats share.
+//!
+//! A malformed event inside a good file becomes an event with `error` set
+//! (its raw text kept), never a lost line; only a file that cannot be read as
+//! its format at all is an error.
 
-pub mod cloudfront;
-pub mod cloudtrail;
-pub mod cloudwatch;
-pub mod config;
 pub mod detect;
-pub mod elb;
 pub mod fields;
-pub mod firewall;
-pub mod guardduty;
+pub mod framing;
 pub mod json;
-pub mod jsonlines;
 pub mod lines;
-pub mod route53;
-pub mod s3access;
-pub mod text;
-pub mod vpcflow;
-pub mod waf;
 
 use std::io::BufRead;
 use std::str::FromStr;
@@ -32,58 +29,275 @@ use thiserror::Error;
 
 use crate::record::ParsedEvent;
 
-/// The formats this build understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Format {
-    CloudTrail,
-    VpcFlow,
-    Elb,
-    S3Access,
-    CloudFront,
-    GuardDuty,
-    Waf,
-    Route53Resolver,
-    NetworkFirewall,
-    CloudWatchLogs,
-    Config,
-    JsonLines,
-    Text,
+/// One row of the format table: everything the rest of the program knows
+/// about a format. Detection, configuration (`FORMAT`, `SOURCES`),
+/// `replay --format`, the metrics dimension (`Events.<name>`) and the
+/// README's table all read these rows; tests fail if any of them drifts.
+#[derive(Debug)]
+pub struct FormatDef {
+    pub format: Format,
+    /// The name in configuration, logs, metrics and `replay --format`.
+    pub name: &'static str,
+    /// Other names accepted in configuration.
+    pub aliases: &'static [&'static str],
+    /// What the README calls it.
+    pub title: &'static str,
+    /// `event.dataset` of its records.
+    pub dataset: &'static str,
+    /// Service folders under `AWSLogs/<account>/` that name it.
+    pub key_services: &'static [&'static str],
+    /// A file name that names it, when AWS's file names do.
+    pub key_name: Option<fn(&str) -> bool>,
+    /// How its content is recognised (the first 8 KiB, decompressed).
+    pub sniff: Sniff,
+    pub parse: ParseFn,
+    /// AWS's documentation of the format.
+    pub doc: &'static str,
+    /// A key as AWS writes it (or as users commonly choose it).
+    pub example_key: &'static str,
+}
+
+/// How a format is recognised by content. Rows are tried in table order
+/// within their kind, so containers (CloudWatch Logs, Config) come before
+/// the formats whose lines they may carry.
+#[derive(Debug, Clone, Copy)]
+pub enum Sniff {
+    /// Tried on the start of a JSON document (`{` after whitespace).
+    Document(fn(&[u8]) -> bool),
+    /// Tried on a first line that is (the start of) a JSON object.
+    JsonLine(fn(&[u8]) -> bool),
+    /// Tried on a first line that is not JSON.
+    TextLine(fn(&[u8]) -> bool),
+    /// JSON that no row claims.
+    OtherJson,
+    /// Anything else.
+    OtherText,
+}
+
+/// Parses a whole decompressed stream, calling `emit` for every event.
+pub type ParseFn = fn(&mut dyn BufRead, &Limits, &mut Emit<'_>) -> Result<ParseStats, FormatError>;
+
+/// Declares the format modules, the `Format` enum and the table from one
+/// list: adding a format is one file and one row here.
+macro_rules! format_table {
+    ($( $(#[doc = $doc:literal])* $variant:ident in $module:ident { $($field:ident: $value:expr),* $(,)? } )*) => {
+        $( pub mod $module; )*
+
+        /// The formats this build understands (see [`FORMATS`]).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Format { $( $(#[doc = $doc])* $variant, )* }
+
+        impl Format {
+            /// Every format, in table order.
+            pub const ALL: &'static [Format] = &[$(Format::$variant),*];
+        }
+
+        /// The format table, one row per format, in `Format`'s order.
+        pub static FORMATS: &[FormatDef] = &[
+            $( FormatDef { format: Format::$variant, $($field: $value),* } ),*
+        ];
+    };
+}
+
+format_table! {
+    /// CloudTrail log files, Insights included: one JSON document per
+    /// file with a `Records` array.
+    CloudTrail in cloudtrail {
+        name: "cloudtrail",
+        aliases: &[],
+        title: "CloudTrail, incl. Insights",
+        dataset: cloudtrail::DATASET,
+        key_services: &["CloudTrail", "CloudTrail-Insight"],
+        key_name: None,
+        sniff: Sniff::Document(cloudtrail::sniff),
+        parse: cloudtrail::parse,
+        doc: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html",
+        example_key: "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/22/111122223333_CloudTrail_us-east-1_20261122T2055Z_a1b2c3d4e5f6g7h8.json.gz",
+    }
+    /// CloudWatch Logs delivered by a Firehose subscription: concatenated
+    /// `DATA_MESSAGE` objects, one record per log event.
+    CloudWatchLogs in cloudwatch {
+        name: "cloudwatch",
+        aliases: &["cloudwatchlogs"],
+        title: "CloudWatch Logs via a Firehose subscription",
+        dataset: cloudwatch::DATASET,
+        key_services: &[],
+        key_name: None,
+        sniff: Sniff::JsonLine(cloudwatch::sniff),
+        parse: cloudwatch::parse,
+        doc: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#FirehoseExample",
+        example_key: "firehose/2026/11/22/20/cwl-stream-1-2026-11-22-20-55-04-1a2b3c4d",
+    }
+    /// AWS Config configuration snapshots and history files: one record
+    /// per configuration item.
+    Config in config {
+        name: "config",
+        aliases: &[],
+        title: "AWS Config snapshots and history",
+        dataset: config::DATASET,
+        key_services: &["Config"],
+        key_name: None,
+        sniff: Sniff::JsonLine(config::sniff),
+        parse: config::parse,
+        doc: "https://docs.aws.amazon.com/config/latest/developerguide/deliver-snapshot-cli.html",
+        example_key: "AWSLogs/111122223333/Config/us-east-1/2026/11/22/ConfigSnapshot/111122223333_Config_us-east-1_ConfigSnapshot_20261122T205504Z_1a2b3c4d.json.gz",
+    }
+    /// VPC and Transit Gateway flow logs, versions 2 to 8, default or
+    /// custom format (with its header line).
+    VpcFlow in vpcflow {
+        name: "vpcflow",
+        aliases: &[],
+        title: "VPC and Transit Gateway Flow Logs v2-v8",
+        dataset: vpcflow::DATASET,
+        key_services: &["vpcflowlogs"],
+        key_name: None,
+        sniff: Sniff::TextLine(vpcflow::sniff),
+        parse: vpcflow::parse,
+        doc: "https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html",
+        example_key: "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/22/111122223333_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f67890_20261122T2055Z_1a2b3c4d.log.gz",
+    }
+    /// Application, Network and Classic Load Balancer access logs.
+    Elb in elb {
+        name: "elb",
+        aliases: &["alb", "nlb"],
+        title: "ALB, NLB and Classic ELB access logs",
+        dataset: elb::DATASET,
+        key_services: &["elasticloadbalancing"],
+        key_name: None,
+        sniff: Sniff::TextLine(elb::sniff),
+        parse: elb::parse,
+        doc: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html",
+        example_key: "AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/11/22/111122223333_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261122T2055Z_10.0.0.1_2k8n5f3a.log.gz",
+    }
+    /// S3 server access logs, every vintage (later ones append fields).
+    S3Access in s3access {
+        name: "s3access",
+        aliases: &[],
+        title: "S3 server access logs",
+        dataset: s3access::DATASET,
+        key_services: &[],
+        key_name: None,
+        sniff: Sniff::TextLine(s3access::sniff),
+        parse: s3access::parse,
+        doc: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html",
+        example_key: "s3-access-logs/2026-11-22-20-55-04-1A2B3C4D5E6F7A8B",
+    }
+    /// CloudFront standard (access) logs in W3C format.
+    CloudFront in cloudfront {
+        name: "cloudfront",
+        aliases: &[],
+        title: "CloudFront standard logs",
+        dataset: cloudfront::DATASET,
+        key_services: &[],
+        key_name: Some(cloudfront::is_log_file_name),
+        sniff: Sniff::TextLine(cloudfront::sniff),
+        parse: cloudfront::parse,
+        doc: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
+        example_key: "cloudfront/E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz",
+    }
+    /// GuardDuty findings exported to S3 (JSON lines, or JSON documents).
+    GuardDuty in guardduty {
+        name: "guardduty",
+        aliases: &[],
+        title: "GuardDuty findings",
+        dataset: guardduty::DATASET,
+        key_services: &["GuardDuty"],
+        key_name: None,
+        sniff: Sniff::JsonLine(guardduty::sniff),
+        parse: guardduty::parse,
+        doc: "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html",
+        example_key: "AWSLogs/111122223333/GuardDuty/us-east-1/2026/11/22/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.jsonl.gz",
+    }
+    /// AWS WAF web ACL traffic logs.
+    Waf in waf {
+        name: "waf",
+        aliases: &[],
+        title: "AWS WAF",
+        dataset: waf::DATASET,
+        key_services: &["WAFLogs"],
+        key_name: None,
+        sniff: Sniff::JsonLine(waf::sniff),
+        parse: waf::parse,
+        doc: "https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html",
+        example_key: "AWSLogs/111122223333/WAFLogs/us-east-1/my-web-acl/2026/11/22/20/55/111122223333_waflogs_us-east-1_my-web-acl_20261122T2055Z_1a2b3c4d.log.gz",
+    }
+    /// Route 53 Resolver query logs.
+    Route53Resolver in route53 {
+        name: "route53resolver",
+        aliases: &["route53"],
+        title: "Route 53 Resolver query logs",
+        dataset: route53::DATASET,
+        key_services: &["vpcdnsquerylogs"],
+        key_name: None,
+        sniff: Sniff::JsonLine(route53::sniff),
+        parse: route53::parse,
+        doc: "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-format.html",
+        example_key: "AWSLogs/111122223333/vpcdnsquerylogs/vpc-0a1b2c3d/2026/11/22/vpc-0a1b2c3d.rqlc-1.20261122T2055Z.1a2b3c4d.log.gz",
+    }
+    /// AWS Network Firewall alert, flow and TLS logs.
+    NetworkFirewall in firewall {
+        name: "networkfirewall",
+        aliases: &["firewall"],
+        title: "AWS Network Firewall",
+        dataset: firewall::DATASET,
+        key_services: &["network-firewall"],
+        key_name: None,
+        sniff: Sniff::JsonLine(firewall::sniff),
+        parse: firewall::parse,
+        doc: "https://docs.aws.amazon.com/network-firewall/latest/developerguide/firewall-logging.html",
+        example_key: "AWSLogs/111122223333/network-firewall/alert/us-east-1/my-firewall/2026/11/22/20/111122223333_network-firewall_alert_us-east-1_my-firewall_20261122T2055Z_1a2b3c4d.log.gz",
+    }
+    /// Any other JSON lines: each object passes through as `json`.
+    JsonLines in jsonlines {
+        name: "json",
+        aliases: &["jsonlines", "ndjson"],
+        title: "JSON lines",
+        dataset: jsonlines::DATASET,
+        key_services: &[],
+        key_name: None,
+        sniff: Sniff::OtherJson,
+        parse: jsonlines::parse,
+        doc: "https://jsonlines.org/",
+        example_key: "app/2026/11/22/events.jsonl.gz",
+    }
+    /// Any other text: one record per non-blank line.
+    Text in text {
+        name: "text",
+        aliases: &[],
+        title: "text lines",
+        dataset: text::DATASET,
+        key_services: &[],
+        key_name: None,
+        sniff: Sniff::OtherText,
+        parse: text::parse,
+        doc: "",
+        example_key: "app/2026/11/22/app.log.gz",
+    }
 }
 
 impl Format {
-    pub const ALL: [Format; 13] = [
-        Format::CloudTrail,
-        Format::VpcFlow,
-        Format::Elb,
-        Format::S3Access,
-        Format::CloudFront,
-        Format::GuardDuty,
-        Format::Waf,
-        Format::Route53Resolver,
-        Format::NetworkFirewall,
-        Format::CloudWatchLogs,
-        Format::Config,
-        Format::JsonLines,
-        Format::Text,
-    ];
+    /// This format's row of the table.
+    pub fn def(self) -> &'static FormatDef {
+        &FORMATS[self as usize]
+    }
 
     /// The name used in configuration (`FORMAT`), logs and `replay --format`.
     pub fn name(self) -> &'static str {
-        match self {
-            Format::CloudTrail => "cloudtrail",
-            Format::VpcFlow => "vpcflow",
-            Format::Elb => "elb",
-            Format::S3Access => "s3access",
-            Format::CloudFront => "cloudfront",
-            Format::GuardDuty => "guardduty",
-            Format::Waf => "waf",
-            Format::Route53Resolver => "route53resolver",
-            Format::NetworkFirewall => "networkfirewall",
-            Format::CloudWatchLogs => "cloudwatch",
-            Format::Config => "config",
-            Format::JsonLines => "json",
-            Format::Text => "text",
-        }
+        self.def().name
+    }
+
+    /// `event.dataset` of its records.
+    pub fn dataset(self) -> &'static str {
+        self.def().dataset
+    }
+
+    /// Every name configuration accepts, for messages.
+    pub fn names() -> String {
+        Format::ALL
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -92,10 +306,11 @@ impl FromStr for Format {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim().to_ascii_lowercase();
-        Format::ALL
-            .into_iter()
-            .find(|f| f.name() == s || (s == "jsonlines" && *f == Format::JsonLines))
-            .ok_or_else(|| format!("unknown format {s:?}"))
+        FORMATS
+            .iter()
+            .find(|d| d.name == s || d.aliases.contains(&s.as_str()))
+            .map(|d| d.format)
+            .ok_or_else(|| format!("unknown format {s:?} (known: {})", Format::names()))
     }
 }
 
@@ -146,21 +361,7 @@ pub fn parse(
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    match format {
-        Format::CloudTrail => cloudtrail::parse(reader, limits, emit),
-        Format::VpcFlow => vpcflow::parse(reader, limits, emit),
-        Format::Elb => elb::parse(reader, limits, emit),
-        Format::S3Access => s3access::parse(reader, limits, emit),
-        Format::CloudFront => cloudfront::parse(reader, limits, emit),
-        Format::GuardDuty => guardduty::parse(reader, limits, emit),
-        Format::Waf => waf::parse(reader, limits, emit),
-        Format::Route53Resolver => route53::parse(reader, limits, emit),
-        Format::NetworkFirewall => firewall::parse(reader, limits, emit),
-        Format::CloudWatchLogs => cloudwatch::parse(reader, limits, emit),
-        Format::Config => config::parse(reader, limits, emit),
-        Format::JsonLines => jsonlines::parse(reader, limits, emit),
-        Format::Text => text::parse(reader, limits, emit),
-    }
+    (format.def().parse)(reader, limits, emit)
 }
 
 /// Calls `emit` and counts; shared by the parsers.
@@ -174,6 +375,99 @@ pub(crate) fn send(
         stats.errors += 1;
     }
     emit(ev).map_err(|Stop| FormatError::Stopped)
+}
+
+#[cfg(test)]
+mod table {
+    use super::*;
+
+    #[test]
+    fn rows_are_in_enum_order_with_unique_names() {
+        assert_eq!(FORMATS.len(), Format::ALL.len());
+        let mut names = std::collections::HashSet::new();
+        for (i, def) in FORMATS.iter().enumerate() {
+            assert_eq!(
+                def.format as usize, i,
+                "{} is not at its enum position",
+                def.name
+            );
+            assert_eq!(def.format.def().name, def.name);
+            for name in std::iter::once(&def.name).chain(def.aliases) {
+                assert!(names.insert(*name), "{name} names two formats");
+                assert_eq!(name.parse::<Format>(), Ok(def.format), "{name}");
+            }
+            assert!(!def.title.is_empty() && !def.example_key.is_empty());
+        }
+        assert!("nope"
+            .parse::<Format>()
+            .unwrap_err()
+            .contains("cloudtrail, cloudwatch"));
+    }
+
+    #[test]
+    fn example_keys_are_detected_by_their_rows_key_rules() {
+        for def in FORMATS {
+            let by_key = def.key_services.len() + usize::from(def.key_name.is_some()) > 0;
+            let want = by_key.then_some(def.format);
+            assert_eq!(
+                detect::from_key(def.example_key),
+                want,
+                "{}",
+                def.example_key
+            );
+        }
+    }
+
+    #[test]
+    fn one_row_takes_other_json_and_one_other_text() {
+        let count = |f: fn(&Sniff) -> bool| FORMATS.iter().filter(|d| f(&d.sniff)).count();
+        assert_eq!(count(|s| matches!(s, Sniff::OtherJson)), 1);
+        assert_eq!(count(|s| matches!(s, Sniff::OtherText)), 1);
+    }
+
+    /// The README's format table lists the rows, in order, with their
+    /// names, aliases and datasets.
+    #[test]
+    fn the_readme_table_is_the_format_table() {
+        let readme = include_str!("../../README.md");
+        let start = readme
+            .find("| format (`FORMAT` name)")
+            .expect("README has the formats table");
+        let rows: Vec<&str> = readme[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        assert_eq!(rows.len(), FORMATS.len(), "README rows: {rows:#?}");
+        for (row, def) in rows.iter().zip(FORMATS) {
+            let cols: Vec<&str> = row.split(" | ").collect();
+            let mut names = vec![def.name];
+            names.extend(def.aliases);
+            let want = format!(
+                "| {} ({})",
+                def.title,
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            assert_eq!(cols[0], want, "README row for {}", def.name);
+            assert_eq!(
+                cols[1],
+                format!("`{}`", def.dataset),
+                "README row for {}",
+                def.name
+            );
+            for svc in def.key_services {
+                assert!(
+                    cols[2].contains(&format!("/{svc}/")),
+                    "README row for {} lacks {svc}",
+                    def.name
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
@@ -323,7 +617,7 @@ mod properties {
     proptest! {
         #[test]
         fn no_parser_panics_on_any_input(input in interesting_bytes()) {
-            for format in Format::ALL {
+            for &format in Format::ALL {
                 match run(format, &input, 64) {
                     Ok((events, stats)) => {
                         prop_assert_eq!(events.len() as u64, stats.events);

@@ -20,10 +20,12 @@ use std::net::IpAddr;
 
 use serde::Deserialize;
 
+use super::detect::has;
 use super::guardduty::shared::{
-    iso_utc, json_lines, json_str, lowercase, opt_num, push_json, Num, Str, S,
+    iso_utc, json_str, lowercase, opt_num, push_json, Num, Str, S,
 };
 use super::json;
+use super::framing::{run_json_lines, JsonRecord};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, ParsedEvent};
 
@@ -103,19 +105,33 @@ const WRITTEN: &[&str] = &[
     "rdata",
 ];
 
+/// A resolver query log entry has `query_name` and `srcaddr`.
+pub fn sniff(line: &[u8]) -> bool {
+    has(line, "\"query_name\"") && has(line, "\"srcaddr\"")
+}
+
+/// One JSON object a line.
+struct QueryRecord;
+
+impl JsonRecord for QueryRecord {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "a valid Route 53 Resolver query log record";
+
+    fn map<'a>(
+        line: &'a str,
+        scratch: &'a mut Vec<u8>,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<(), String> {
+        map_line(line, scratch, ev)
+    }
+}
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    json_lines(
-        reader,
-        limits,
-        emit,
-        DATASET,
-        "Route 53 Resolver query log",
-        map_line,
-    )
+    run_json_lines::<QueryRecord>(reader, limits, emit)
 }
 
 /// A domain name without its final dot, borrowing when it can.

@@ -12,28 +12,53 @@
 use std::borrow::Cow;
 use std::io::BufRead;
 
+use super::detect::tokens;
 use super::fields::{
-    http_date_utc, is_ip, num, parse_token_lines, put_request, put_tls_version, JsonArrays, Token,
+    http_date_utc, is_ip, num, put_request, put_tls_version, JsonArrays, Token,
     Tokens,
 };
+use super::framing::{run_lines, LineFormat};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.s3access";
+
+/// `<64-hex owner> <bucket> [06/Feb/2019:00:00:38 +0000] ...`
+pub fn sniff(line: &[u8]) -> bool {
+    let [owner, _bucket, time] = tokens(line);
+    owner.len() == 64 && owner.iter().all(u8::is_ascii_hexdigit) && time.starts_with(b"[")
+}
+
+/// A line format of space-separated fields; JSON arrays are built in a
+/// buffer the events borrow.
+#[derive(Default)]
+struct AccessLines {
+    arrays: JsonArrays,
+}
+
+impl LineFormat for AccessLines {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "an S3 server access log line";
+
+    fn map<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String> {
+        self.arrays.clear();
+        map_line(line, ev, &mut self.arrays)?;
+        let this: &'a Self = self;
+        this.arrays.put(&mut ev.fields);
+        Ok(None)
+    }
+}
 
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    parse_token_lines(
-        reader,
-        limits,
-        emit,
-        DATASET,
-        "an S3 server access log line",
-        map_line,
-    )
+    run_lines(&mut AccessLines::default(), reader, limits, emit)
 }
 
 fn map_line<'a>(

@@ -1,48 +1,37 @@
 //! Plain text: one event per non-empty line, `message` = the line.
 //! A line that is not valid UTF-8 is kept (lossily decoded) with an error.
 
-use std::borrow::Cow;
 use std::io::BufRead;
 
-use super::lines::{is_blank, Lines};
-use super::{send, Emit, FormatError, Limits, ParseStats};
+use super::framing::{run_lines, LineFormat};
+use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::ParsedEvent;
 
 pub const DATASET: &str = "text";
+
+/// Text lines: the line is the message.
+struct TextLines;
+
+impl LineFormat for TextLines {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "a text line";
+
+    fn map<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String> {
+        ev.fields.str("message", line);
+        Ok(None)
+    }
+}
 
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    let mut stats = ParseStats::default();
-    let mut lines = Lines::new(reader, limits.max_line_bytes);
-    while let Some(line) = lines.next_line()? {
-        if is_blank(line.bytes) {
-            stats.skipped += 1;
-            continue;
-        }
-        let (text, error) = utf8_or_lossy(line.bytes, line.number);
-        let mut ev = ParsedEvent::new(DATASET, &text);
-        ev.offset = Some(line.offset);
-        ev.error = error;
-        ev.fields.str("message", &*text);
-        send(emit, &mut stats, ev)?;
-    }
-    Ok(stats)
-}
-
-/// The line as text; invalid UTF-8 is replaced (U+FFFD) and reported.
-pub fn utf8_or_lossy(bytes: &[u8], line: u64) -> (Cow<'_, str>, Option<Cow<'static, str>>) {
-    match std::str::from_utf8(bytes) {
-        Ok(s) => (Cow::Borrowed(s), None),
-        Err(_) => (
-            String::from_utf8_lossy(bytes),
-            Some(Cow::Owned(format!(
-                "line {line} is not valid UTF-8; invalid bytes replaced by U+FFFD"
-            ))),
-        ),
-    }
+    run_lines(&mut TextLines, reader, limits, emit)
 }
 
 #[cfg(test)]

@@ -33,9 +33,9 @@ use std::io::BufRead;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 
-use super::lines::{is_blank, Lines};
-use super::text::utf8_or_lossy;
-use super::{send, Emit, FormatError, Limits, ParseStats};
+use super::detect::{self, has};
+use super::framing::{run_lines, LineFormat};
+use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.vpcflow";
@@ -513,112 +513,128 @@ enum Layout {
     Defaults(Defaults),
 }
 
+/// A header line (`version ... srcaddr`, or `resource-type` for Transit
+/// Gateway), or a default-format line: `2 123456789012 eni-0a1b2c3d ...`.
+pub fn sniff(line: &[u8]) -> bool {
+    if line.starts_with(b"version ") && (has(line, " srcaddr") || has(line, " resource-type")) {
+        return true;
+    }
+    let [version, account, interface] = detect::tokens(line);
+    !version.is_empty()
+        && version.iter().all(u8::is_ascii_digit)
+        && account.len() == 12
+        && account.iter().all(u8::is_ascii_digit)
+        && (interface.starts_with(b"eni-") || interface == b"-")
+}
+
+/// Flow log lines: the header (when there is one) sets the columns, kept
+/// here with the last formatted times.
+struct FlowLines {
+    layout: Layout,
+    start: TimeBuf,
+    end: TimeBuf,
+}
+
+impl LineFormat for FlowLines {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "a flow log record";
+
+    fn header(&mut self, line: &str) -> bool {
+        let header = match self.layout {
+            Layout::Unknown => header_columns(line),
+            _ if may_be_header(line) => header_columns(line),
+            _ => None,
+        };
+        if let Some(cols) = header {
+            self.layout = Layout::Header(cols);
+            return true;
+        }
+        if matches!(self.layout, Layout::Unknown) {
+            self.layout = Layout::Defaults(Defaults::new());
+        }
+        false
+    }
+
+    fn map<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String> {
+        let cols = match &self.layout {
+            Layout::Header(cols) => cols.as_slice(),
+            Layout::Defaults(d) => {
+                let n = tokens(line).count();
+                d.for_count(n).ok_or_else(|| {
+                    format!(
+                        "{n} fields and no header line; without a header only the \
+                         default formats of 14, 29, 36 (Transit Gateway), 39 or 40 fields are known"
+                    )
+                })?
+            }
+            Layout::Unknown => return Err("no header line".into()),
+        };
+        let fields = &mut ev.fields;
+        let info = map_columns(line, cols, fields);
+        if info.count != cols.len() {
+            return Err(format!(
+                "{} fields where the header names {}",
+                info.count,
+                cols.len()
+            ));
+        }
+        let mut note = None;
+        let mut bad = info.bad;
+        let mut times = (false, false);
+        for (tok, buf, slot, path) in [
+            (info.start, &mut self.start, &mut times.0, "event.start"),
+            (info.end, &mut self.end, &mut times.1, "event.end"),
+        ] {
+            if let Some(tok) = tok {
+                *slot = tok.parse::<u64>().is_ok_and(|n| buf.set(n));
+                if !*slot {
+                    bad.get_or_insert((path, tok, "an epoch time"));
+                }
+            }
+        }
+        if let Some((path, value, expected)) = bad {
+            note = Some(format!(
+                "{path}: {value:?} is not {expected}; the field is left out"
+            ));
+        }
+        fields.str("event.kind", "event");
+        fields.push("event.category", FieldValue::Json("[\"network\"]"));
+        let (outcome, event_type) = match info.action {
+            Some("ACCEPT") => (Some("success"), "[\"connection\",\"allowed\"]"),
+            Some("REJECT") => (Some("failure"), "[\"connection\",\"denied\"]"),
+            _ => (None, "[\"connection\"]"),
+        };
+        fields.opt_str("event.outcome", outcome);
+        fields.push("event.type", FieldValue::Json(event_type));
+        // @timestamp is when the flow started (the issue's choice; Elastic
+        // uses the end: both are in event.start / event.end).
+        if times.1 {
+            fields.str("event.end", self.end.text.as_str());
+            ev.timestamp = Some(Cow::Borrowed(self.end.text.as_str()));
+        }
+        if times.0 {
+            ev.fields.str("event.start", self.start.text.as_str());
+            ev.timestamp = Some(Cow::Borrowed(self.start.text.as_str()));
+        }
+        Ok(note)
+    }
+}
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    let mut stats = ParseStats::default();
-    let mut lines = Lines::new(reader, limits.max_line_bytes);
-    let mut layout = Layout::Unknown;
-    let mut start_buf = TimeBuf::default();
-    let mut end_buf = TimeBuf::default();
-    while let Some(line) = lines.next_line()? {
-        if is_blank(line.bytes) {
-            stats.skipped += 1;
-            continue;
-        }
-        let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
-        let text: &str = &text;
-        let header = match layout {
-            Layout::Unknown => header_columns(text),
-            _ if may_be_header(text) => header_columns(text),
-            _ => None,
-        };
-        if let Some(cols) = header {
-            layout = Layout::Header(cols);
-            stats.skipped += 1;
-            continue;
-        }
-        if matches!(layout, Layout::Unknown) {
-            layout = Layout::Defaults(Defaults::new());
-        }
-        let mut fields = Fields::new();
-        let mut error: Option<Cow<'_, str>> = utf8_error;
-        let cols = match &layout {
-            Layout::Header(cols) => Some(cols.as_slice()),
-            Layout::Defaults(d) => {
-                let n = tokens(text).count();
-                let cols = d.for_count(n);
-                if cols.is_none() {
-                    error.get_or_insert(Cow::Owned(format!(
-                        "line {}: {n} fields and no header line; without a header only the \
-                         default formats of 14, 29, 36 (Transit Gateway), 39 or 40 fields are known",
-                        line.number
-                    )));
-                }
-                cols
-            }
-            Layout::Unknown => None,
-        };
-        let mut times = (false, false);
-        if let Some(cols) = cols {
-            let info = map_columns(text, cols, &mut fields);
-            if info.count != cols.len() {
-                fields.clear();
-                error.get_or_insert(Cow::Owned(format!(
-                    "line {}: {} fields where the header names {}",
-                    line.number,
-                    info.count,
-                    cols.len()
-                )));
-            } else {
-                let mut bad = info.bad;
-                for (tok, buf, slot, path) in [
-                    (info.start, &mut start_buf, &mut times.0, "event.start"),
-                    (info.end, &mut end_buf, &mut times.1, "event.end"),
-                ] {
-                    if let Some(tok) = tok {
-                        *slot = tok.parse::<u64>().is_ok_and(|n| buf.set(n));
-                        if !*slot {
-                            bad.get_or_insert((path, tok, "an epoch time"));
-                        }
-                    }
-                }
-                if let Some((path, value, expected)) = bad {
-                    error.get_or_insert(Cow::Owned(format!(
-                        "line {}: {path}: {value:?} is not {expected}; the field is left out",
-                        line.number
-                    )));
-                }
-                fields.str("event.kind", "event");
-                fields.push("event.category", FieldValue::Json("[\"network\"]"));
-                let (outcome, event_type) = match info.action {
-                    Some("ACCEPT") => (Some("success"), "[\"connection\",\"allowed\"]"),
-                    Some("REJECT") => (Some("failure"), "[\"connection\",\"denied\"]"),
-                    _ => (None, "[\"connection\"]"),
-                };
-                fields.opt_str("event.outcome", outcome);
-                fields.push("event.type", FieldValue::Json(event_type));
-            }
-        }
-        let mut ev = ParsedEvent::new(DATASET, text);
-        ev.offset = Some(line.offset);
-        // @timestamp is when the flow started (the issue's choice; Elastic
-        // uses the end: both are in event.start / event.end).
-        if times.1 {
-            fields.str("event.end", end_buf.text.as_str());
-            ev.timestamp = Some(Cow::Borrowed(end_buf.text.as_str()));
-        }
-        if times.0 {
-            fields.str("event.start", start_buf.text.as_str());
-            ev.timestamp = Some(Cow::Borrowed(start_buf.text.as_str()));
-        }
-        ev.fields = fields;
-        ev.error = error;
-        send(emit, &mut stats, ev)?;
-    }
-    Ok(stats)
+    let mut format = FlowLines {
+        layout: Layout::Unknown,
+        start: TimeBuf::default(),
+        end: TimeBuf::default(),
+    };
+    run_lines(&mut format, reader, limits, emit)
 }
 
 #[cfg(test)]

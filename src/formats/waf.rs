@@ -18,10 +18,12 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use super::detect::has;
 use super::guardduty::shared::{
-    json_lines, lowercase, millis_rfc3339, opt_num, raw_nonempty, Num, Str, S,
+    lowercase, millis_rfc3339, opt_num, raw_nonempty, Num, Str, S,
 };
 use super::json::{self, Object};
+use super::framing::{run_json_lines, JsonRecord};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, ParsedEvent};
 
@@ -109,12 +111,33 @@ const WRITTEN: &[&str] = &[
     "request",
 ];
 
+/// A WAF log entry names its `webaclId` and `httpRequest`.
+pub fn sniff(line: &[u8]) -> bool {
+    has(line, "\"webaclId\"") && has(line, "\"httpRequest\"")
+}
+
+/// One JSON object a line.
+struct WafRecord;
+
+impl JsonRecord for WafRecord {
+    const DATASET: &'static str = DATASET;
+    const WHAT: &'static str = "a valid WAF log record";
+
+    fn map<'a>(
+        line: &'a str,
+        scratch: &'a mut Vec<u8>,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<(), String> {
+        map_line(line, scratch, ev)
+    }
+}
+
 pub fn parse(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    json_lines(reader, limits, emit, DATASET, "WAF log", map_line)
+    run_json_lines::<WafRecord>(reader, limits, emit)
 }
 
 fn map_line<'a>(
@@ -409,7 +432,11 @@ mod tests {
             assert_eq!((stats.errors, stats.skipped), (1, 1), "{name}");
             let err = evs[1].error.as_deref().unwrap();
             assert!(err.contains("line 3") && err.contains(why), "{name}: {err}");
-            assert!(evs[1].fields.is_empty(), "{name}");
+            // A line with invalid UTF-8 is still mapped (bytes replaced).
+            assert!(
+                evs[1].fields.is_empty() == (name != "invalid utf-8"),
+                "{name}"
+            );
             assert!(!evs[1].original.is_empty(), "{name}");
             assert_eq!(evs[2].field("event.action"), Some("ALLOW"), "{name}");
         }

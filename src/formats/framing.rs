@@ -1,0 +1,151 @@
+//! The one loop every line format runs (framing apart from format, as
+//! Vector's codecs and Elastic's forwarder do it): lines from [`Lines`]
+//! (CRLF, the byte order mark, the line length limit, `log.offset`), blank
+//! lines skipped and counted, invalid UTF-8 replaced and reported on the
+//! event, header and comment lines handed to the format's state, and a line
+//! the format refuses turned into an error event with the line kept, so
+//! that the rest of the object goes on.
+//!
+//! It does not know any format: a [`LineFormat`] maps one line, and keeps
+//! whatever it learns from headers (column lists) in itself. Formats that
+//! are JSON documents rather than lines (CloudTrail, Config, CloudWatch
+//! Logs, GuardDuty's document form) read their own way.
+
+use std::borrow::Cow;
+use std::io::BufRead;
+
+use super::lines::{is_blank, Lines};
+use super::{send, Emit, FormatError, Limits, ParseStats};
+use crate::record::ParsedEvent;
+
+/// What one line format does with a line.
+pub trait LineFormat {
+    /// `event.dataset` of its events, error events included.
+    const DATASET: &'static str;
+    /// What a line of the format is, for refusals: `line N: not WHAT: why`.
+    const WHAT: &'static str;
+    /// Whether surrounding whitespace is not part of the event (JSON).
+    const TRIM: bool = false;
+
+    /// Takes a header or comment line into the format's state; `true` if
+    /// the line was one (it is skipped, not an event).
+    fn header(&mut self, _line: &str) -> bool {
+        false
+    }
+
+    /// Maps one non-blank line into `ev`. `Ok(None)`: mapped. `Ok(Some(note))`:
+    /// mapped, with a problem to report on the event (`line N: note`).
+    /// `Err(why)`: not a line of the format; the event keeps only the line.
+    fn map<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String>;
+}
+
+/// Runs `format` over every line of `reader`.
+pub fn run_lines<F: LineFormat>(
+    format: &mut F,
+    reader: &mut dyn BufRead,
+    limits: &Limits,
+    emit: &mut Emit<'_>,
+) -> Result<ParseStats, FormatError> {
+    let mut stats = ParseStats::default();
+    let mut lines = Lines::new(reader, limits.max_line_bytes);
+    while let Some(line) = lines.next_line()? {
+        if is_blank(line.bytes) {
+            stats.skipped += 1;
+            continue;
+        }
+        let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
+        let text: &str = if F::TRIM { text.trim() } else { &text };
+        if format.header(text) {
+            stats.skipped += 1;
+            continue;
+        }
+        let mut ev = ParsedEvent::new(F::DATASET, text);
+        ev.offset = Some(line.offset);
+        match format.map(text, &mut ev) {
+            Ok(None) => ev.error = utf8_error,
+            Ok(Some(note)) => {
+                ev.error = Some(Cow::Owned(format!("line {}: {note}", line.number)));
+            }
+            Err(why) => {
+                ev.fields.clear();
+                ev.timestamp = None;
+                ev.error = Some(Cow::Owned(format!(
+                    "line {}: not {}: {why}",
+                    line.number,
+                    F::WHAT
+                )));
+            }
+        }
+        send(emit, &mut stats, ev)?;
+    }
+    Ok(stats)
+}
+
+/// The line as text; invalid UTF-8 is replaced (U+FFFD) and reported.
+pub fn utf8_or_lossy(bytes: &[u8], line: u64) -> (Cow<'_, str>, Option<Cow<'static, str>>) {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => (Cow::Borrowed(s), None),
+        Err(_) => (
+            String::from_utf8_lossy(bytes),
+            Some(Cow::Owned(format!(
+                "line {line} is not valid UTF-8; invalid bytes replaced by U+FFFD"
+            ))),
+        ),
+    }
+}
+
+/// A format whose lines are JSON objects, one record each (WAF, Route 53
+/// Resolver, Network Firewall): run it with [`run_json_lines`].
+pub trait JsonRecord {
+    const DATASET: &'static str;
+    /// What a record is: `line N: not WHAT: why`.
+    const WHAT: &'static str;
+
+    /// Maps one object; `scratch` (cleared) holds fields built as JSON.
+    fn map<'a>(
+        line: &'a str,
+        scratch: &'a mut Vec<u8>,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<(), String>;
+}
+
+/// The line format of a [`JsonRecord`].
+struct JsonRecords<R> {
+    scratch: Vec<u8>,
+    record: std::marker::PhantomData<R>,
+}
+
+impl<R: JsonRecord> LineFormat for JsonRecords<R> {
+    const DATASET: &'static str = R::DATASET;
+    const WHAT: &'static str = R::WHAT;
+    const TRIM: bool = true;
+
+    fn map<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String> {
+        if !line.starts_with('{') {
+            return Err("the line is not a JSON object".into());
+        }
+        self.scratch.clear();
+        R::map(line, &mut self.scratch, ev).map(|()| None)
+    }
+}
+
+/// Runs the JSON-lines format `R` over every line of `reader`.
+pub fn run_json_lines<R: JsonRecord>(
+    reader: &mut dyn BufRead,
+    limits: &Limits,
+    emit: &mut Emit<'_>,
+) -> Result<ParseStats, FormatError> {
+    let mut format = JsonRecords::<R> {
+        scratch: Vec::new(),
+        record: std::marker::PhantomData,
+    };
+    run_lines(&mut format, reader, limits, emit)
+}
