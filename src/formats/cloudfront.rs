@@ -16,8 +16,9 @@ use std::borrow::Cow;
 use std::io::BufRead;
 
 use super::fields::{
-    epoch_seconds_utc, is_ip, num, present, put_tls_version, url_parts, JsonArrays,
+    is_ip, num, present, put_tls_version, url_parts, JsonArrays,
 };
+use super::time::{epoch_seconds_utc};
 use super::framing::{run_lines, LineFormat};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};

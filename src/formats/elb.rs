@@ -22,9 +22,10 @@ use std::io::BufRead;
 
 use super::detect::{is_iso_time, tokens};
 use super::fields::{
-    is_ip, iso8601_utc, num, present, put_request, put_tls_version,
+    is_ip, num, present, put_request, put_tls_version,
     request_line, JsonArrays, Token, Tokens,
 };
+use super::time::{iso8601_utc};
 use super::framing::{run_lines, LineFormat};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::framing::{run_lines, LineFormat};
+use super::time::rfc3339_utc;
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, ParsedEvent};
 
@@ -158,18 +159,6 @@ fn as_str(raw: &RawValue) -> Option<Cow<'_, str>> {
     }
 }
 
-/// An RFC 3339 time as RFC 3339 UTC (`...Z`); kept as it is when it already is.
-pub fn rfc3339_utc<'a>(s: &Cow<'a, str>) -> Option<Cow<'a, str>> {
-    use time::format_description::well_known::Rfc3339;
-    let t = time::OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    if t.offset().is_utc() && s.ends_with('Z') {
-        return Some(s.clone());
-    }
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .ok()
-        .map(Cow::Owned)
-}
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,7 @@ pub mod fields;
 pub mod framing;
 pub mod json;
 pub mod lines;
+pub mod time;
 
 use std::io::BufRead;
 use std::str::FromStr;

@@ -14,9 +14,10 @@ use std::io::BufRead;
 
 use super::detect::tokens;
 use super::fields::{
-    http_date_utc, is_ip, num, put_request, put_tls_version, JsonArrays, Token,
+    is_ip, num, put_request, put_tls_version, JsonArrays, Token,
     Tokens,
 };
+use super::time::{http_date_utc};
 use super::framing::{run_lines, LineFormat};
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};

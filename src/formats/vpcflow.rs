@@ -28,13 +28,13 @@
 //! derive them), GeoIP.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::io::BufRead;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 
 use super::detect::{self, has};
 use super::framing::{run_lines, LineFormat};
+use super::time::EpochText;
 use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
@@ -348,53 +348,7 @@ fn tcp_flags_json(flags: u64) -> Option<&'static str> {
     table.get(bits).map(String::as_str)
 }
 
-/// A formatted epoch time, reused while the value repeats.
-#[derive(Default)]
-struct TimeBuf {
-    value: Option<u64>,
-    text: String,
-}
 
-impl TimeBuf {
-    /// Formats `raw` (epoch seconds, or milliseconds when too large to be
-    /// seconds, which some writers produce) as RFC 3339 UTC with
-    /// milliseconds. `false` if it is not a time.
-    fn set(&mut self, raw: u64) -> bool {
-        if self.value == Some(raw) {
-            return true;
-        }
-        self.value = None;
-        self.text.clear();
-        // 10^11 seconds is the year 5138: larger values are milliseconds.
-        let (secs, millis) = if raw >= 100_000_000_000 {
-            (raw / 1000, raw % 1000)
-        } else {
-            (raw, 0)
-        };
-        let Ok(secs) = i64::try_from(secs) else {
-            return false;
-        };
-        let Ok(t) = time::OffsetDateTime::from_unix_timestamp(secs) else {
-            return false;
-        };
-        if t.year() > 9999 {
-            return false;
-        }
-        let _ = write!(
-            self.text,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            millis
-        );
-        self.value = Some(raw);
-        true
-    }
-}
 
 /// What the column loop found besides the fields.
 #[derive(Default)]
@@ -531,8 +485,8 @@ pub fn sniff(line: &[u8]) -> bool {
 /// here with the last formatted times.
 struct FlowLines {
     layout: Layout,
-    start: TimeBuf,
-    end: TimeBuf,
+    start: EpochText,
+    end: EpochText,
 }
 
 impl LineFormat for FlowLines {
@@ -613,12 +567,12 @@ impl LineFormat for FlowLines {
         // @timestamp is when the flow started (the choice; Elastic
         // uses the end: both are in event.start / event.end).
         if times.1 {
-            fields.str("event.end", self.end.text.as_str());
-            ev.timestamp = Some(Cow::Borrowed(self.end.text.as_str()));
+            fields.str("event.end", self.end.as_str());
+            ev.timestamp = Some(Cow::Borrowed(self.end.as_str()));
         }
         if times.0 {
-            ev.fields.str("event.start", self.start.text.as_str());
-            ev.timestamp = Some(Cow::Borrowed(self.start.text.as_str()));
+            ev.fields.str("event.start", self.start.as_str());
+            ev.timestamp = Some(Cow::Borrowed(self.start.as_str()));
         }
         Ok(note)
     }
@@ -631,8 +585,8 @@ pub fn parse(
 ) -> Result<ParseStats, FormatError> {
     let mut format = FlowLines {
         layout: Layout::Unknown,
-        start: TimeBuf::default(),
-        end: TimeBuf::default(),
+        start: EpochText::default(),
+        end: EpochText::default(),
     };
     run_lines(&mut format, reader, limits, emit)
 }
