@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use serde_json::value::RawValue;
 
+use super::framing::Scratch;
 use crate::record::{FieldValue, Fields};
 
 /// One token of a log line. `quoted` tells whether it was written in `"..."`.
@@ -328,6 +329,12 @@ pub struct JsonArrays {
     buf: Vec<u8>,
     spans: Vec<(&'static str, Range<usize>)>,
     members: Vec<(String, Range<usize>)>,
+}
+
+impl Scratch for JsonArrays {
+    fn clear(&mut self) {
+        JsonArrays::clear(self)
+    }
 }
 
 impl JsonArrays {

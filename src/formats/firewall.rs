@@ -22,7 +22,6 @@
 //! `alert`, `netflow` as `flow`, `http`, `tls`, `tcp`).
 
 use std::borrow::Cow;
-use std::io::BufRead;
 use std::net::IpAddr;
 
 use serde::Deserialize;
@@ -31,8 +30,7 @@ use serde_json::value::RawValue;
 use super::detect::has;
 use super::json::{self, Object, Num, OptText, Text, json_str, lowercase, opt_num, push_json};
 use super::time::{iso8601_utc_cow, seconds_rfc3339};
-use super::framing::{run_json_lines, JsonRecord};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::framing::LineRecord;
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.firewall";
@@ -106,11 +104,13 @@ pub fn sniff(line: &[u8]) -> bool {
 }
 
 /// One JSON object a line.
-struct FirewallRecord;
+pub struct FirewallRecord;
 
-impl JsonRecord for FirewallRecord {
+impl LineRecord for FirewallRecord {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a valid Network Firewall log record";
+    const JSON_OBJECT: bool = true;
+    type Scratch = Vec<u8>;
 
     fn map<'a>(
         line: &'a str,
@@ -121,13 +121,6 @@ impl JsonRecord for FirewallRecord {
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_json_lines::<FirewallRecord>(reader, limits, emit)
-}
 
 fn ip_field<'a>(f: &mut Fields<'a>, ip: &'static str, address: &'static str, v: OptText<'a>) -> bool {
     match json::present(v) {

@@ -15,7 +15,6 @@
 //! `aws.route53.*`.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 use std::net::IpAddr;
 
 use serde::Deserialize;
@@ -23,8 +22,7 @@ use serde::Deserialize;
 use super::detect::has;
 use super::json::{self, Num, OptText, json_str, lowercase, opt_num, push_json};
 use super::time::{iso8601_utc_cow};
-use super::framing::{run_json_lines, JsonRecord};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::framing::LineRecord;
 use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "aws.route53_resolver";
@@ -109,11 +107,13 @@ pub fn sniff(line: &[u8]) -> bool {
 }
 
 /// One JSON object a line.
-struct QueryRecord;
+pub struct QueryRecord;
 
-impl JsonRecord for QueryRecord {
+impl LineRecord for QueryRecord {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a valid Route 53 Resolver query log record";
+    const JSON_OBJECT: bool = true;
+    type Scratch = Vec<u8>;
 
     fn map<'a>(
         line: &'a str,
@@ -124,13 +124,6 @@ impl JsonRecord for QueryRecord {
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_json_lines::<QueryRecord>(reader, limits, emit)
-}
 
 /// A domain name without its final dot, borrowing when it can.
 fn without_dot(s: Cow<'_, str>) -> Cow<'_, str> {

@@ -28,14 +28,12 @@
 //! derive them), GeoIP.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 
 use super::detect::{self, has};
-use super::framing::{run_lines, LineFormat};
+use super::framing::LineFormat;
 use super::time::EpochText;
-use super::{Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.vpcflow";
@@ -459,8 +457,10 @@ fn map_columns<'a>(line: &'a str, cols: &[Column], f: &mut Fields<'a>) -> LineIn
 }
 
 /// Where the column order comes from.
+#[derive(Default)]
 enum Layout {
     /// Nothing but blank lines seen yet.
+    #[default]
     Unknown,
     Header(Vec<Column>),
     /// No header: chosen per line by the number of fields.
@@ -483,7 +483,8 @@ pub fn sniff(line: &[u8]) -> bool {
 
 /// Flow log lines: the header (when there is one) sets the columns, kept
 /// here with the last formatted times.
-struct FlowLines {
+#[derive(Default)]
+pub struct FlowLines {
     layout: Layout,
     start: EpochText,
     end: EpochText,
@@ -578,22 +579,11 @@ impl LineFormat for FlowLines {
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    let mut format = FlowLines {
-        layout: Layout::Unknown,
-        start: EpochText::default(),
-        end: EpochText::default(),
-    };
-    run_lines(&mut format, reader, limits, emit)
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::{Format, FormatError, Limits, ParseStats};
     use crate::record::{ObjectContext, RecordWriter};
     use std::sync::Arc;
 
@@ -650,7 +640,7 @@ mod tests {
         let limits = Limits {
             max_line_bytes: max,
         };
-        let stats = parse(&mut reader, &limits, &mut |ev: ParsedEvent<'_>| {
+        let stats = crate::formats::parse(Format::VpcFlow, &mut reader, &limits, &mut |ev: ParsedEvent<'_>| {
             assert_eq!(ev.dataset, DATASET);
             out.push(Ev {
                 ts: ev.timestamp.map(|t| t.into_owned()),
@@ -1302,7 +1292,7 @@ mod tests {
         }));
         let mut out = Vec::new();
         let mut records = Vec::new();
-        parse(
+        crate::formats::parse(Format::VpcFlow, 
             &mut reader,
             &Limits {
                 max_line_bytes: 10_000,

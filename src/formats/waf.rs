@@ -13,7 +13,6 @@
 //! names under `aws.waf.*` and, of `httpRequest`, `aws.waf.request.*`.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -21,8 +20,7 @@ use serde_json::value::RawValue;
 use super::detect::has;
 use super::json::{self, Object, Num, OptText, Text, lowercase, opt_num, raw_nonempty};
 use super::time::{millis_rfc3339};
-use super::framing::{run_json_lines, JsonRecord};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::framing::LineRecord;
 use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "aws.waf";
@@ -115,11 +113,13 @@ pub fn sniff(line: &[u8]) -> bool {
 }
 
 /// One JSON object a line.
-struct WafRecord;
+pub struct WafRecord;
 
-impl JsonRecord for WafRecord {
+impl LineRecord for WafRecord {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a valid WAF log record";
+    const JSON_OBJECT: bool = true;
+    type Scratch = Vec<u8>;
 
     fn map<'a>(
         line: &'a str,
@@ -130,13 +130,6 @@ impl JsonRecord for WafRecord {
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_json_lines::<WafRecord>(reader, limits, emit)
-}
 
 fn map_line<'a>(
     line: &'a str,
