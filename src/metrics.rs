@@ -1,12 +1,17 @@
-//! Metrics in CloudWatch Embedded Metric Format: one JSON document per
-//! invocation, printed on its own line to standard output, which Lambda
-//! sends to the function's log group, where CloudWatch extracts the metrics
-//! (namespace `S3LogForwarder`, dimension `FunctionName`). No API call, no
-//! agent, nothing in the hot path.
+//! The counters of an invocation, defined once in `COUNTERS`, and the two
+//! places that read them: the `invocation summary` log line
+//! (`log_summary`, one field per counter, named by `log_name`) and the
+//! metrics document in CloudWatch Embedded Metric Format (`emf_document`,
+//! one metric per counter, named by `metric_name`), printed on its own line
+//! to standard output, which Lambda sends to the function's log group,
+//! where CloudWatch extracts the metrics (namespace `S3LogForwarder`,
+//! dimension `FunctionName`). No API call, no agent, nothing in the hot
+//! path.
 //!
 //! Counts by dataset and by skip reason are metrics of their own, named
 //! `Events.<format>` and `SkippedObjects.<reason>`, so that one document
-//! carries them all.
+//! carries them all; they are not in the summary line. This module does not
+//! count anything: the invocation fills the `InvocationReport`.
 
 use serde_json::{json, Map, Value};
 
@@ -14,42 +19,87 @@ use crate::batch::InvocationReport;
 
 pub const NAMESPACE: &str = "S3LogForwarder";
 
+/// One counter of an invocation: its field in the summary line, its metric
+/// and unit, what it means (the README's metrics table), and its value.
+pub struct Counter {
+    pub log_name: &'static str,
+    pub metric_name: &'static str,
+    pub unit: &'static str,
+    pub meaning: &'static str,
+    pub get: fn(&InvocationReport) -> u64,
+}
+
+/// Defines `COUNTERS` and `log_summary` from one list, so that the log line
+/// and the metrics cannot drift apart (a log field name must be an
+/// identifier known when compiling, hence the macro).
+macro_rules! counters {
+    ($($log:ident => $metric:literal, $unit:literal, $meaning:literal, |$r:ident| $get:expr;)*) => {
+        /// Every counter of an invocation, in the order of the summary line
+        /// and of the metrics document.
+        pub const COUNTERS: &[Counter] = &[$(Counter {
+            log_name: stringify!($log),
+            metric_name: $metric,
+            unit: $unit,
+            meaning: $meaning,
+            get: |$r: &InvocationReport| $get,
+        },)*];
+
+        /// Logs the `invocation summary` line: one field per counter.
+        pub fn log_summary(report: &InvocationReport) {
+            tracing::info!($($log = { let $r = report; $get },)* "invocation summary");
+        }
+    };
+}
+
+counters! {
+    messages => "Messages", "Count", "SQS messages in the invocation",
+        |r| r.messages as u64;
+    failed_messages => "FailedMessages", "Count", "messages returned in `batchItemFailures` (retried by SQS, or sent to the dead-letter queue)",
+        |r| r.failed_messages as u64;
+    poison_messages => "PoisonMessages", "Count", "messages whose body cannot be decoded (failed, so that they reach the dead-letter queue)",
+        |r| r.poison_messages as u64;
+    test_events => "TestEvents", "Count", "`s3:TestEvent` messages, acknowledged",
+        |r| r.test_events as u64;
+    objects => "Objects", "Count", "objects named by the messages",
+        |r| r.objects as u64;
+    objects_skipped => "SkippedObjects", "Count", "objects skipped without loss, total (by reason in `SkippedObjects.<reason>`)",
+        |r| (r.objects_skipped + r.objects_not_found) as u64;
+    objects_not_found => "NotFoundObjects", "Count", "of those, objects deleted or replaced by a newer version before they were read",
+        |r| r.objects_not_found as u64;
+    objects_refused => "RefusedObjects", "Count", "objects outside `ALLOWED_BUCKETS` / `ALLOWED_ACCOUNTS`, never fetched",
+        |r| r.objects_refused as u64;
+    objects_failed => "FailedObjects", "Count", "objects that could not be read, parsed or delivered (their message is retried)",
+        |r| r.objects_failed as u64;
+    objects_continued => "ContinuedObjects", "Count", "objects not finished in time, continued by a message to the queue",
+        |r| r.objects_continued as u64;
+    events => "Events", "Count", "events parsed, total (by format in `Events.<format>`)",
+        |r| r.events;
+    error_records => "ErrorRecords", "Count", "malformed lines sent as records with `error.message`",
+        |r| r.error_records;
+    truncated_events => "OversizeEvents", "Count", "events cut to fit Firehose's 1,000 KiB record limit (`tags: [\"truncated\"]`)",
+        |r| r.truncated_events;
+    bytes_read => "BytesRead", "Bytes", "bytes read from S3",
+        |r| r.bytes_read;
+    bytes_decoded => "BytesDecoded", "Bytes", "bytes after decompression",
+        |r| r.bytes_decoded;
+    records_sent => "RecordsSent", "Count", "records Firehose accepted",
+        |r| r.records_sent;
+    bytes_sent => "BytesSent", "Bytes", "bytes Firehose accepted",
+        |r| r.bytes_sent;
+    firehose_calls => "FirehoseCalls", "Count", "`PutRecordBatch` calls",
+        |r| r.firehose_calls;
+    records_retried => "FirehoseRetries", "Count", "records sent again after throttling or partial failure",
+        |r| r.records_retried;
+    duration_ms => "Duration", "Milliseconds", "the invocation's own time",
+        |r| r.duration_ms;
+}
+
 /// The EMF document of one invocation of `function`, stamped `timestamp_ms`.
 pub fn emf_document(report: &InvocationReport, function: &str, timestamp_ms: u64) -> String {
-    let mut values: Vec<(String, u64, &'static str)> = vec![
-        ("Messages".into(), report.messages as u64, "Count"),
-        (
-            "FailedMessages".into(),
-            report.failed_messages as u64,
-            "Count",
-        ),
-        ("Objects".into(), report.objects as u64, "Count"),
-        (
-            "SkippedObjects".into(),
-            (report.objects_skipped + report.objects_not_found) as u64,
-            "Count",
-        ),
-        (
-            "RefusedObjects".into(),
-            report.objects_refused as u64,
-            "Count",
-        ),
-        (
-            "FailedObjects".into(),
-            report.objects_failed as u64,
-            "Count",
-        ),
-        ("Events".into(), report.events, "Count"),
-        ("ErrorRecords".into(), report.error_records, "Count"),
-        ("OversizeEvents".into(), report.truncated_events, "Count"),
-        ("BytesRead".into(), report.bytes_read, "Bytes"),
-        ("BytesDecoded".into(), report.bytes_decoded, "Bytes"),
-        ("BytesSent".into(), report.bytes_sent, "Bytes"),
-        ("RecordsSent".into(), report.records_sent, "Count"),
-        ("FirehoseCalls".into(), report.firehose_calls, "Count"),
-        ("FirehoseRetries".into(), report.records_retried, "Count"),
-        ("Duration".into(), report.duration_ms, "Milliseconds"),
-    ];
+    let mut values: Vec<(String, u64, &'static str)> = COUNTERS
+        .iter()
+        .map(|c| (c.metric_name.to_string(), (c.get)(report), c.unit))
+        .collect();
     for (dataset, n) in &report.events_by_dataset {
         values.push((format!("Events.{dataset}"), *n, "Count"));
     }
@@ -79,6 +129,10 @@ pub fn emf_document(report: &InvocationReport, function: &str, timestamp_ms: u64
     }
     Value::Object(doc).to_string()
 }
+
+/// The README rows of the per-dataset and per-reason metrics (not counters).
+pub const EVENTS_BY_FORMAT_ROW: &str = "| `Events.<format>` | Count | events parsed by format (`Events.cloudtrail`, `Events.vpcflow`, ...) |";
+pub const SKIPPED_BY_REASON_ROW: &str = "| `SkippedObjects.<reason>` | Count | objects skipped without loss by reason: `folder-marker`, `cloudtrail-digest`, `not-found` (deleted before it was read), `replaced` (a newer version has its own notification), ... |";
 
 #[cfg(test)]
 mod tests {
@@ -145,5 +199,126 @@ mod tests {
     #[test]
     fn the_document_is_one_line() {
         assert!(!emf_document(&report(), "fwd", 0).contains('\n'));
+    }
+
+    /// A report where every counter has a value of its own.
+    fn distinct_report() -> InvocationReport {
+        InvocationReport {
+            messages: 101,
+            failed_messages: 102,
+            poison_messages: 103,
+            test_events: 104,
+            objects: 105,
+            objects_failed: 106,
+            objects_skipped: 107,
+            objects_refused: 108,
+            objects_not_found: 109,
+            objects_continued: 110,
+            events: 111,
+            error_records: 112,
+            truncated_events: 113,
+            bytes_read: 114,
+            bytes_decoded: 115,
+            records_sent: 116,
+            bytes_sent: 117,
+            firehose_calls: 118,
+            records_retried: 119,
+            duration_ms: 120,
+            ..InvocationReport::default()
+        }
+    }
+
+    #[derive(Clone, Default)]
+    struct Buffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_counter_reaches_the_summary_line_and_the_metrics() {
+        let report = distinct_report();
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || log_summary(&report));
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let line: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["message"], "invocation summary");
+        let doc: Value = serde_json::from_str(&emf_document(&report, "fwd", 0)).unwrap();
+        let declared = &doc["_aws"]["CloudWatchMetrics"][0]["Metrics"];
+        for counter in COUNTERS {
+            let value = (counter.get)(&report);
+            assert_eq!(
+                line[counter.log_name], value,
+                "{} in the log",
+                counter.log_name
+            );
+            assert_eq!(
+                doc[counter.metric_name], value,
+                "{} in the metrics",
+                counter.metric_name
+            );
+            let unit = json!({"Name": counter.metric_name, "Unit": counter.unit});
+            assert!(
+                declared.as_array().unwrap().contains(&unit),
+                "{} declared",
+                counter.metric_name
+            );
+        }
+        // Nothing in the summary line that is not a counter.
+        let fields = line.as_object().unwrap().keys();
+        let extra: Vec<_> = fields
+            .filter(|k| !["message", "level", "target", "timestamp"].contains(&k.as_str()))
+            .filter(|k| !COUNTERS.iter().any(|c| c.log_name == k.as_str()))
+            .collect();
+        assert!(extra.is_empty(), "{extra:?}");
+        // Every report field is some counter's value (`objects_skipped`,
+        // 107, only inside the skipped total).
+        let values: Vec<u64> = COUNTERS.iter().map(|c| (c.get)(&report)).collect();
+        for field in 101..=120u64 {
+            assert!(
+                values.contains(&field) || field == 107,
+                "report field with value {field} is no counter"
+            );
+        }
+    }
+
+    #[test]
+    fn counter_names_are_unique() {
+        for (i, a) in COUNTERS.iter().enumerate() {
+            for b in &COUNTERS[i + 1..] {
+                assert_ne!(a.log_name, b.log_name);
+                assert_ne!(a.metric_name, b.metric_name);
+            }
+        }
+    }
+
+    #[test]
+    fn the_readme_metrics_table_lists_exactly_the_counters() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"));
+        let start = readme.find("| metric | unit | meaning |").unwrap();
+        let rows: Vec<&str> = readme[start..]
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .collect();
+        let mut want: Vec<String> = COUNTERS
+            .iter()
+            .map(|c| format!("| `{}` | {} | {} |", c.metric_name, c.unit, c.meaning))
+            .collect();
+        want.push(EVENTS_BY_FORMAT_ROW.into());
+        want.push(SKIPPED_BY_REASON_ROW.into());
+        assert_eq!(rows, want, "README metrics table");
     }
 }

@@ -39,7 +39,8 @@ pub struct Forwarder<S, F> {
     requeue: Option<Arc<dyn Requeue>>,
 }
 
-/// Counters of one invocation, logged as its summary line.
+/// Counters of one invocation; `metrics::COUNTERS` says which go to the
+/// summary line and the metrics document.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct InvocationReport {
     pub messages: usize,
@@ -145,7 +146,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         let (response, failures) = decide::respond(&states);
         report.failed_messages = response.batch_item_failures.len();
         report.duration_ms = started.elapsed().as_millis() as u64;
-        log_summary(&report);
+        crate::metrics::log_summary(&report);
         Outcome {
             response,
             report,
@@ -199,31 +200,6 @@ fn add_sink_counters(
         report.firehose_calls = sink.calls;
         report.records_retried = sink.records_retried;
     }
-}
-
-fn log_summary(report: &InvocationReport) {
-    info!(
-        messages = report.messages,
-        failed_messages = report.failed_messages,
-        poison_messages = report.poison_messages,
-        objects = report.objects,
-        objects_failed = report.objects_failed,
-        objects_skipped = report.objects_skipped,
-        objects_refused = report.objects_refused,
-        objects_not_found = report.objects_not_found,
-        objects_continued = report.objects_continued,
-        events = report.events,
-        error_records = report.error_records,
-        truncated_events = report.truncated_events,
-        bytes_read = report.bytes_read,
-        bytes_decoded = report.bytes_decoded,
-        records_sent = report.records_sent,
-        bytes_sent = report.bytes_sent,
-        firehose_calls = report.firehose_calls,
-        records_retried = report.records_retried,
-        duration_ms = report.duration_ms,
-        "invocation summary"
-    );
 }
 
 /// The deadline of a Lambda invocation (milliseconds since the epoch) as an
