@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv build test lint bench demo deploy clean
+.PHONY: help venv build test unit lint bench demo deploy clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ build: venv ## Build the Lambda zips for arm64 and x86_64 (target/lambda/<arch>/
 
 test: venv lint ## Run every test: unit, integration against moto, template checks
 	cargo test --all-targets
+
+unit: ## Run the fast tests that need no moto: unit tests, conformance, lossless, replay
+	cargo test --lib --test conformance --test lossless --test replay
 
 lint: venv $(CARGO_DENY) ## cargo fmt --check, clippy -D warnings, cargo deny, cfn-lint + sam validate --lint
 	cargo fmt --all -- --check
