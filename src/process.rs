@@ -61,63 +61,77 @@ pub struct ObjectOutcome {
     pub bytes_decoded: u64,
 }
 
-/// Why an object failed. Every variant names the object.
+/// Why an object failed: the object, and what went wrong with it.
+#[derive(Debug)]
+pub struct ObjectError {
+    pub bucket: String,
+    pub key: String,
+    pub kind: ObjectErrorKind,
+}
+
+/// What went wrong with an object.
 #[derive(Debug, Error)]
-pub enum ObjectError {
-    #[error("s3://{bucket}/{key}: {reason}")]
-    Refused {
-        bucket: String,
-        key: String,
-        reason: String,
-    },
+pub enum ObjectErrorKind {
+    #[error("{0}")]
+    Refused(String),
+    /// Names the object itself; boxed to keep `ObjectError` small.
     #[error(transparent)]
-    Source(#[from] SourceError),
-    #[error("s3://{bucket}/{key}: {detail}")]
-    Limit {
-        bucket: String,
-        key: String,
-        detail: String,
-    },
-    #[error("s3://{bucket}/{key}: {detail}")]
-    Unreadable {
-        bucket: String,
-        key: String,
-        detail: String,
-    },
-    #[error("s3://{bucket}/{key}: reading failed: {detail}")]
-    Interrupted {
-        bucket: String,
-        key: String,
-        detail: String,
-    },
-    #[error("s3://{bucket}/{key}: stopped before the end because the invocation's deadline is near{}", resume_at.map(|n| format!(" ({n} events delivered so far)")).unwrap_or_default())]
+    Source(Box<SourceError>),
+    #[error("{0}")]
+    Limit(String),
+    #[error("{0}")]
+    Unreadable(String),
+    #[error("reading failed: {0}")]
+    Interrupted(String),
+    #[error("stopped before the end because the invocation's deadline is near{}", .resume_at.map(|n| format!(" ({n} events delivered so far)")).unwrap_or_default())]
     Deadline {
-        bucket: String,
-        key: String,
         /// Events of the object known to be handed to the sink, in order
         /// (a continuation can go on from here), when any were.
         resume_at: Option<u64>,
     },
-    #[error("s3://{bucket}/{key}: not started because the invocation's deadline is near")]
-    NotStarted { bucket: String, key: String },
-    #[error("s3://{bucket}/{key}: internal error: {detail}")]
-    Internal {
-        bucket: String,
-        key: String,
-        detail: String,
-    },
+    #[error("not started because the invocation's deadline is near")]
+    NotStarted,
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl ObjectError {
+    pub fn new(obj: &ObjectRef, kind: ObjectErrorKind) -> Self {
+        ObjectError {
+            bucket: obj.bucket.clone(),
+            key: obj.key.clone(),
+            kind,
+        }
+    }
+
     pub fn disposition(&self) -> Disposition {
-        match self {
-            ObjectError::Refused { .. } => Disposition::Refused,
-            ObjectError::Source(e) => e.disposition(),
-            ObjectError::Limit { .. } | ObjectError::Unreadable { .. } => Disposition::Poison,
-            ObjectError::Interrupted { .. }
-            | ObjectError::Deadline { .. }
-            | ObjectError::NotStarted { .. }
-            | ObjectError::Internal { .. } => Disposition::Retry,
+        match &self.kind {
+            ObjectErrorKind::Refused(_) => Disposition::Refused,
+            ObjectErrorKind::Source(e) => e.disposition(),
+            ObjectErrorKind::Limit(_) | ObjectErrorKind::Unreadable(_) => Disposition::Poison,
+            ObjectErrorKind::Interrupted(_)
+            | ObjectErrorKind::Deadline { .. }
+            | ObjectErrorKind::NotStarted
+            | ObjectErrorKind::Internal(_) => Disposition::Retry,
+        }
+    }
+}
+
+impl std::fmt::Display for ObjectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.kind {
+            // A source error already names the object.
+            ObjectErrorKind::Source(e) => e.fmt(f),
+            kind => write!(f, "s3://{}/{}: {kind}", self.bucket, self.key),
+        }
+    }
+}
+
+impl std::error::Error for ObjectError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.kind {
+            ObjectErrorKind::Source(e) => Some(e.as_ref()),
+            _ => None,
         }
     }
 }
@@ -138,24 +152,19 @@ pub async fn process_object<S: ObjectStore>(
     let target = settings
         .config
         .read_target(&obj.bucket, &obj.key, obj.account.as_deref())
-        .map_err(|reason| ObjectError::Refused {
-            bucket: obj.bucket.clone(),
-            key: obj.key.clone(),
-            reason,
-        })?;
+        .map_err(|reason| ObjectError::new(obj, ObjectErrorKind::Refused(reason)))?;
     if let Some(reason) = detect::is_skippable(&obj.key) {
         return Ok(ObjectOutcome {
             skipped: Some(reason),
             ..ObjectOutcome::default()
         });
     }
-    let too_big = |size: u64| ObjectError::Limit {
-        bucket: obj.bucket.clone(),
-        key: obj.key.clone(),
-        detail: format!(
+    let too_big = |size: u64| {
+        let detail = format!(
             "object is {size} bytes, over MAX_OBJECT_BYTES ({})",
             settings.config.limits.max_object_bytes
-        ),
+        );
+        ObjectError::new(obj, ObjectErrorKind::Limit(detail))
     };
     if let Some(size) = obj
         .size
@@ -166,11 +175,8 @@ pub async fn process_object<S: ObjectStore>(
 
     let opened = tokio::time::timeout_at(settings.deadline, store.open(obj, &target))
         .await
-        .map_err(|_| ObjectError::Deadline {
-            bucket: obj.bucket.clone(),
-            key: obj.key.clone(),
-            resume_at: None,
-        })??;
+        .map_err(|_| ObjectError::new(obj, ObjectErrorKind::Deadline { resume_at: None }))?
+        .map_err(|e| ObjectError::new(obj, ObjectErrorKind::Source(Box::new(e))))?;
     if let Some(size) = opened
         .content_length
         .filter(|s| *s > settings.config.limits.max_object_bytes)
@@ -208,100 +214,56 @@ pub async fn process_object<S: ObjectStore>(
         let emitter = Emitter::new(msg, object, skip, tx, cancel, frames);
         parse_blocking(body, ctx, skip, &settings, emitter)
     });
-    let result = job.await.map_err(|e| ObjectError::Internal {
-        bucket: obj.bucket.clone(),
-        key: obj.key.clone(),
-        detail: format!("parser task ended abnormally: {e}"),
+    let result = job.await.map_err(|e| {
+        let detail = format!("parser task ended abnormally: {e}");
+        ObjectError::new(obj, ObjectErrorKind::Internal(detail))
     })?;
 
     result.map_err(|(failure, counters, handed)| {
-        let bucket = obj.bucket.clone();
-        let key = obj.key.clone();
         let resume_at = (handed > 0).then_some(obj.skip_events + handed);
-        match failure {
-            Failure::Stopped(StopReason::Cancelled) => ObjectError::Deadline {
-                bucket,
-                key,
-                resume_at,
-            },
-            Failure::Stopped(StopReason::SinkGone) => ObjectError::Internal {
-                bucket,
-                key,
-                detail: "the record sink stopped early".into(),
-            },
-            Failure::Stopped(StopReason::Compression(why)) => ObjectError::Internal {
-                bucket,
-                key,
-                detail: format!("compressing a packed record failed: {why}"),
-            },
-            Failure::Format(FormatError::Io(e)) if is_deadline(&e) => ObjectError::Deadline {
-                bucket,
-                key,
-                resume_at,
-            },
-            Failure::Format(FormatError::Io(e)) => {
-                io_failure(bucket, key, &e, &counters, content_length)
+        let kind = match failure {
+            Failure::Stopped(StopReason::Cancelled) => ObjectErrorKind::Deadline { resume_at },
+            Failure::Stopped(StopReason::SinkGone) => {
+                ObjectErrorKind::Internal("the record sink stopped early".into())
             }
-            Failure::Format(FormatError::LineTooLong { line, limit }) => ObjectError::Limit {
-                bucket,
-                key,
-                detail: format!("line {line} is longer than MAX_LINE_BYTES ({limit})"),
-            },
-            Failure::Format(FormatError::Malformed(why)) => ObjectError::Unreadable {
-                bucket,
-                key,
-                detail: format!("not a valid log file of its format: {why}"),
-            },
-            Failure::Format(FormatError::Stopped) => ObjectError::Deadline {
-                bucket,
-                key,
-                resume_at,
-            },
-        }
+            Failure::Stopped(StopReason::Compression(why)) => {
+                ObjectErrorKind::Internal(format!("compressing a packed record failed: {why}"))
+            }
+            Failure::Format(FormatError::Io(e)) if is_deadline(&e) => {
+                ObjectErrorKind::Deadline { resume_at }
+            }
+            Failure::Format(FormatError::Io(e)) => io_failure(&e, &counters, content_length),
+            Failure::Format(FormatError::LineTooLong { line, limit }) => ObjectErrorKind::Limit(
+                format!("line {line} is longer than MAX_LINE_BYTES ({limit})"),
+            ),
+            Failure::Format(FormatError::Malformed(why)) => {
+                ObjectErrorKind::Unreadable(format!("not a valid log file of its format: {why}"))
+            }
+            Failure::Format(FormatError::Stopped) => ObjectErrorKind::Deadline { resume_at },
+        };
+        ObjectError::new(obj, kind)
     })
 }
 
 /// Sorts an I/O error into limit, corrupt data (poison) or interrupted read (retry).
-fn io_failure(
-    bucket: String,
-    key: String,
-    e: &io::Error,
-    counters: &Counters,
-    content_length: Option<u64>,
-) -> ObjectError {
+fn io_failure(e: &io::Error, counters: &Counters, content_length: Option<u64>) -> ObjectErrorKind {
     if is_deadline(e) {
-        return ObjectError::Deadline {
-            bucket,
-            key,
-            resume_at: None,
-        };
+        return ObjectErrorKind::Deadline { resume_at: None };
     }
     if let Some(limit) = limit_error(e) {
-        return ObjectError::Limit {
-            bucket,
-            key,
-            detail: limit.to_string(),
-        };
+        return ObjectErrorKind::Limit(limit.to_string());
     }
     let read_all = content_length.is_some_and(|len| counters.raw.load(Ordering::Relaxed) >= len);
     match e.kind() {
-        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => ObjectError::Unreadable {
-            bucket,
-            key,
-            detail: format!("corrupt compressed data: {e}"),
-        },
+        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
+            ObjectErrorKind::Unreadable(format!("corrupt compressed data: {e}"))
+        }
         // The whole body arrived and still ended early: a truncated file,
         // which no retry can mend.
-        io::ErrorKind::UnexpectedEof if read_all => ObjectError::Unreadable {
-            bucket,
-            key,
-            detail: format!("compressed data is truncated: {e}"),
-        },
-        _ => ObjectError::Interrupted {
-            bucket,
-            key,
-            detail: e.to_string(),
-        },
+        io::ErrorKind::UnexpectedEof if read_all => {
+            ObjectErrorKind::Unreadable(format!("compressed data is truncated: {e}"))
+        }
+        _ => ObjectErrorKind::Interrupted(e.to_string()),
     }
 }
 

@@ -15,7 +15,7 @@ use tracing::{info, warn};
 use super::InvocationReport;
 use crate::envelope::{self, ObjectRef};
 use crate::error::Disposition;
-use crate::process::{ObjectError, ObjectOutcome};
+use crate::process::{ObjectError, ObjectErrorKind, ObjectOutcome};
 use crate::sink::batcher::SinkReport;
 use crate::source::SourceError;
 
@@ -210,8 +210,11 @@ pub(crate) fn settle_objects(
         let mut parsed = false;
         match result {
             Err(
-                e @ ObjectError::Deadline {
-                    resume_at: Some(resume_at),
+                e @ ObjectError {
+                    kind:
+                        ObjectErrorKind::Deadline {
+                            resume_at: Some(resume_at),
+                        },
                     ..
                 },
             ) if can_continue => {
@@ -261,8 +264,12 @@ fn settle_error(
         }
         Disposition::Skip => {
             report.objects_not_found += 1;
-            let reason = match e {
-                ObjectError::Source(SourceError::Replaced { .. }) => "replaced",
+            let reason = match &e.kind {
+                ObjectErrorKind::Source(source)
+                    if matches!(**source, SourceError::Replaced { .. }) =>
+                {
+                    "replaced"
+                }
                 _ => "not-found",
             };
             *report.skipped_by_reason.entry(reason).or_default() += 1;
@@ -621,11 +628,8 @@ mod tests {
             object: object("k", 0),
             result,
         };
-        let deadline = |resume_at| ObjectError::Deadline {
-            bucket: "b".into(),
-            key: "k".into(),
-            resume_at,
-        };
+        let deadline =
+            |resume_at| ObjectError::new(&object("k", 0), ObjectErrorKind::Deadline { resume_at });
         let runs = vec![
             run(
                 0,
@@ -638,10 +642,13 @@ mod tests {
             run(2, Err(deadline(None))),
             run(
                 3,
-                Err(ObjectError::Source(SourceError::NotFound {
-                    bucket: "b".into(),
-                    key: "k".into(),
-                })),
+                Err(ObjectError::new(
+                    &object("k", 0),
+                    ObjectErrorKind::Source(Box::new(SourceError::NotFound {
+                        bucket: "b".into(),
+                        key: "k".into(),
+                    })),
+                )),
             ),
         ];
         let mut s = states(4);

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 
 use super::decide::{MessageState, ObjectRun, ObjectWork};
 use super::Forwarder;
-use crate::process::{process_object, ObjectError, ObjectOutcome, ObjectSettings};
+use crate::process::{process_object, ObjectError, ObjectErrorKind, ObjectOutcome, ObjectSettings};
 use crate::sink::batcher::{self, Chunk, SinkOptions, SinkReport};
 use crate::sink::Firehose;
 use crate::source::ObjectStore;
@@ -102,10 +102,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
                         )
                         .await
                     }
-                    _ => Err(ObjectError::NotStarted {
-                        bucket: object.bucket.clone(),
-                        key: object.key.clone(),
-                    }),
+                    _ => Err(ObjectError::new(&object, ObjectErrorKind::NotStarted)),
                 };
                 (slot, result)
             });
@@ -121,11 +118,10 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             .zip(results)
             .map(|(ObjectWork { message, object }, result)| {
                 let result = result.unwrap_or_else(|| {
-                    Err(ObjectError::Internal {
-                        bucket: object.bucket.clone(),
-                        key: object.key.clone(),
-                        detail: "object task ended abnormally".into(),
-                    })
+                    Err(ObjectError::new(
+                        &object,
+                        ObjectErrorKind::Internal("object task ended abnormally".into()),
+                    ))
                 });
                 ObjectRun {
                     message,
@@ -151,10 +147,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         for (slot, ObjectWork { message, object }) in work.into_iter().enumerate() {
             let blocked = failed_at.is_some_and(|f| f <= message) || cancel.load(Ordering::Relaxed);
             let result = if blocked {
-                Err(ObjectError::NotStarted {
-                    bucket: object.bucket.clone(),
-                    key: object.key.clone(),
-                })
+                Err(ObjectError::new(&object, ObjectErrorKind::NotStarted))
             } else {
                 process_object(
                     self.store.as_ref(),
