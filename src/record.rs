@@ -241,6 +241,37 @@ struct Shape {
     shape: Vec<(usize, usize)>,
     shape_flags: (bool, bool),
     shape_valid: bool,
+    /// The record compiled for this layout (see [`Skeleton`]); rebuilt
+    /// with the layout.
+    skeleton: Skeleton,
+}
+
+/// A layout compiled into the bytes between its values: each step says
+/// which entry's value comes next and the bytes before it (commas, keys,
+/// braces of the objects opened and closed), so that writing a record is
+/// copying those bytes and writing the values, with no path handled.
+/// It holds for records whose values are present where the record it was
+/// compiled from had them (and of the same kind); any other record takes
+/// the general path, which gives the same bytes.
+#[derive(Default)]
+struct Skeleton {
+    compiled: bool,
+    steps: Vec<Step>,
+    bytes: Vec<u8>,
+    /// Bytes after the last value: the closing braces.
+    tail: (u32, u32),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    entry: u32,
+    /// Whether the value is written (an absent value must stay absent).
+    present: bool,
+    /// `Members`: written as members of the open object, not under a key.
+    members: bool,
+    /// For members: whether they open the object (no comma before the first).
+    first: bool,
+    before: (u32, u32),
 }
 
 impl Shape {
@@ -494,6 +525,7 @@ impl RecordWriter {
 
     /// Splits every sorted entry into parent segments and leaf.
     fn build_layout(&mut self) {
+        self.cur.skeleton.compiled = false;
         self.cur.layout.clear();
         self.cur.segments.clear();
         self.cur.keys.clear();
@@ -541,14 +573,84 @@ impl RecordWriter {
         }
     }
 
-    /// Writes the entries as one nested JSON object. A path that repeats, or
-    /// that lies under a path already written as a leaf, is dropped, so keys
-    /// are never duplicated: of two equal paths the writer's own (pushed
-    /// first) is kept, and of a leaf and a longer path under it, the leaf.
+    /// Writes the entries as one nested JSON object: through the layout's
+    /// compiled skeleton when the record fits it, else by
+    /// [`RecordWriter::write_general`] (which also compiles the skeleton the
+    /// first time a layout is written).
     fn write_nested(&mut self, out: &mut Vec<u8>, c: &Common<'_>) {
         self.sort_entries();
+        if self.cur.skeleton.compiled && self.write_skeleton(out, c) {
+            return;
+        }
+        let compile = !self.cur.skeleton.compiled;
+        self.write_general(out, c, compile);
+    }
+
+    /// Writes the record by the compiled skeleton; `false` (and nothing
+    /// written) when a value's presence or kind differs from the record
+    /// the skeleton was compiled from.
+    fn write_skeleton(&mut self, out: &mut Vec<u8>, c: &Common<'_>) -> bool {
+        let sk = &self.cur.skeleton;
+        let start = out.len();
+        for step in &sk.steps {
+            let (_, src) = self.cur.entries[step.entry as usize];
+            let mut owned = None;
+            let value = present_value(src, c, &mut owned);
+            let fits = match value {
+                None => !step.present,
+                Some(FieldValue::Members(_)) => step.present && step.members,
+                Some(_) => step.present && !step.members,
+            };
+            if !fits {
+                out.truncate(start);
+                return false;
+            }
+            let Some(value) = value else { continue };
+            out.extend_from_slice(&sk.bytes[step.before.0 as usize..step.before.1 as usize]);
+            match value {
+                FieldValue::Members(members) => {
+                    for (i, (name, raw)) in members.iter().enumerate() {
+                        if i > 0 || !step.first {
+                            out.push(b',');
+                        }
+                        write_key(out, name);
+                        write_json(out, raw.get());
+                    }
+                }
+                v => write_value(out, v),
+            }
+        }
+        out.extend_from_slice(&sk.bytes[sk.tail.0 as usize..sk.tail.1 as usize]);
+        true
+    }
+
+    /// Writes the entries as one nested JSON object, path by path. A path
+    /// that repeats, or that lies under a path already written as a leaf,
+    /// is dropped, so keys are never duplicated: of two equal paths the
+    /// writer's own (pushed first) is kept, and of a leaf and a longer path
+    /// under it, the leaf. With `compile`, the bytes between the values are
+    /// also kept as the layout's skeleton.
+    fn write_general(&mut self, out: &mut Vec<u8>, c: &Common<'_>, compile: bool) {
         let open = &mut self.open;
         open.clear();
+        let sk = &mut self.cur.skeleton;
+        if compile {
+            sk.steps.clear();
+            sk.bytes.clear();
+        }
+        let start = out.len();
+        // Start of the bytes not yet given to a step.
+        let mut mark = start;
+        let cut = |out: &Vec<u8>, sk: &mut Skeleton, mark: usize, step: Step| {
+            if compile {
+                let from = sk.bytes.len() as u32;
+                sk.bytes.extend_from_slice(&out[mark..]);
+                sk.steps.push(Step {
+                    before: (from, sk.bytes.len() as u32),
+                    ..step
+                });
+            }
+        };
         out.push(b'{');
         let mut first = true; // first member of the innermost open object
         let mut last_leaf: &str = "";
@@ -562,26 +664,24 @@ impl RecordWriter {
             {
                 continue;
             }
-            let owned;
-            let value: &FieldValue<'_> = match src {
-                // A format's value by reference: never cloned.
-                Src::Field(i) => match c.ev.fields.entries.get(i as usize) {
-                    Some((_, v)) => v,
-                    None => continue,
-                },
-                _ => match value_of(src, c) {
-                    Some(v) => {
-                        owned = v;
-                        &owned
-                    }
-                    None => continue,
-                },
+            let mut owned = None;
+            let absent = Step {
+                entry: slot.entry,
+                present: false,
+                members: false,
+                first: false,
+                before: (0, 0),
             };
-            match value {
-                FieldValue::F64(f) if !f.is_finite() => continue,
-                FieldValue::Members(m) if m.is_empty() => continue,
-                _ => {}
-            }
+            let Some(value) = present_value(src, c, &mut owned) else {
+                if compile {
+                    let at = sk.bytes.len() as u32;
+                    sk.steps.push(Step {
+                        before: (at, at),
+                        ..absent
+                    });
+                }
+                continue;
+            };
             let leaf = slot.leaf;
             let parents = &self.cur.segments[slot.segs.0 as usize..slot.segs.1 as usize];
             let depth = parents.len();
@@ -609,7 +709,18 @@ impl RecordWriter {
                 first = true;
             }
             if let FieldValue::Members(members) = value {
-                for (name, raw) in members {
+                cut(
+                    out,
+                    sk,
+                    mark,
+                    Step {
+                        present: true,
+                        members: true,
+                        first,
+                        ..absent
+                    },
+                );
+                for (name, raw) in members.iter() {
                     if !first {
                         out.push(b',');
                     }
@@ -622,15 +733,50 @@ impl RecordWriter {
                     out.push(b',');
                 }
                 out.extend_from_slice(&self.cur.keys[slot.key.0 as usize..slot.key.1 as usize]);
+                cut(
+                    out,
+                    sk,
+                    mark,
+                    Step {
+                        present: true,
+                        ..absent
+                    },
+                );
                 write_value(out, value);
                 first = false;
             }
+            mark = out.len();
             last_leaf = path;
         }
         for _ in open.iter() {
             out.push(b'}');
         }
         out.push(b'}');
+        if compile {
+            let from = sk.bytes.len() as u32;
+            sk.bytes.extend_from_slice(&out[mark..]);
+            sk.tail = (from, sk.bytes.len() as u32);
+            sk.compiled = true;
+        }
+    }
+}
+
+/// The value an entry writes, `None` when it writes nothing (absent, a
+/// number JSON cannot hold, no members): a format's value by reference
+/// (never cloned), the writer's own in `owned`.
+fn present_value<'v>(
+    src: Src,
+    c: &'v Common<'v>,
+    owned: &'v mut Option<FieldValue<'v>>,
+) -> Option<&'v FieldValue<'v>> {
+    let value: &FieldValue<'_> = match src {
+        Src::Field(i) => &c.ev.fields.entries.get(i as usize)?.1,
+        _ => owned.insert(value_of(src, c)?),
+    };
+    match value {
+        FieldValue::F64(f) if !f.is_finite() => None,
+        FieldValue::Members(m) if m.is_empty() => None,
+        v => Some(v),
     }
 }
 
@@ -822,6 +968,52 @@ mod tests {
             ingested: "2026-11-22T20:00:00.000Z".into(),
             include_original,
         })
+    }
+
+    /// A writer reused over events of one shape (the skeleton path) writes
+    /// the same bytes as a fresh writer per event (the general path), when
+    /// values come and go, change kind, or collide.
+    #[test]
+    fn the_compiled_skeleton_writes_what_the_general_path_writes() {
+        let raw: Vec<Box<RawValue>> = ["1", "\"x\"", "{\"a\":[1]}"]
+            .iter()
+            .map(|j| RawValue::from_string(j.to_string()).unwrap())
+            .collect();
+        let mut reused = RecordWriter::new(ctx(false));
+        for round in 0..24u64 {
+            let mut ev = ParsedEvent::new("aws.test", "line");
+            ev.timestamp = (round % 3 != 0).then_some(Cow::Borrowed("2026-11-22T20:55:04Z"));
+            ev.offset = (round % 4 != 1).then_some(round * 10);
+            ev.fields.str("source.ip", "10.0.0.1");
+            ev.fields.f64(
+                "aws.test.ratio",
+                if round % 5 == 2 { f64::NAN } else { 0.5 },
+            );
+            ev.fields.u64("source.port", 443);
+            // A leaf and a longer path under it: the leaf wins.
+            ev.fields.str("aws.test.nested", "leaf");
+            ev.fields.str("aws.test.nested.inner", "dropped");
+            let members: Vec<(Cow<'_, str>, &RawValue)> = raw
+                .iter()
+                .take((round % 4) as usize)
+                .enumerate()
+                .map(|(i, r)| (Cow::Owned(format!("m{i}")), &**r))
+                .collect();
+            ev.fields.members("aws.test.*", members);
+            if round % 6 == 5 {
+                ev.fields.str("aws.test.ratio", "now a string");
+            }
+            ev.fields.str("destination.ip", "10.0.0.2");
+            let mut fast = Vec::new();
+            reused.write(round, &ev, &mut fast);
+            let mut general = Vec::new();
+            RecordWriter::new(ctx(false)).write(round, &ev, &mut general);
+            assert_eq!(
+                String::from_utf8_lossy(&fast),
+                String::from_utf8_lossy(&general),
+                "round {round}"
+            );
+        }
     }
 
     fn write(ev: &ParsedEvent<'_>, include_original: bool) -> (serde_json::Value, bool, usize) {

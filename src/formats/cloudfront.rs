@@ -13,13 +13,12 @@
 //! lookups (`url.registered_domain`).
 
 use std::borrow::Cow;
-use std::io::BufRead;
 
 use super::fields::{
-    epoch_seconds_utc, is_ip, num, present, put_tls_version, url_parts, JsonArrays,
+    is_ip, num, present, put_tls_version, url_parts, JsonArrays,
 };
-use super::framing::{run_lines, LineFormat};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::time::{epoch_seconds_utc};
+use super::framing::LineFormat;
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.cloudfront";
@@ -207,7 +206,7 @@ pub fn is_log_file_name(name: &str) -> bool {
 
 /// CloudFront's W3C lines: the `#Fields:` header sets the columns (the
 /// legacy list until one is seen); other `#` lines are comments.
-struct CloudFrontLines {
+pub struct CloudFrontLines {
     columns: Vec<Col>,
     names: Vec<String>,
     arrays: JsonArrays,
@@ -251,17 +250,14 @@ impl LineFormat for CloudFrontLines {
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    let mut format = CloudFrontLines {
-        columns: LEGACY.to_vec(),
-        names: Vec::new(),
-        arrays: JsonArrays::default(),
-    };
-    run_lines(&mut format, reader, limits, emit)
+impl Default for CloudFrontLines {
+    fn default() -> Self {
+        CloudFrontLines {
+            columns: LEGACY.to_vec(),
+            names: Vec::new(),
+            arrays: JsonArrays::default(),
+        }
+    }
 }
 
 /// Values that several fields are built from.

@@ -36,13 +36,11 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::json::{self, Text, Unmapped};
-use super::jsonlines::rfc3339_utc;
+use super::time::rfc3339_utc;
 use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::ParsedEvent;
 
 pub const DATASET: &str = "aws.cloudtrail";
-
-type S<'a> = Option<Cow<'a, str>>;
 
 /// One event. Read by a hand-written map visitor (not `#[serde(flatten)]`,
 /// which buffers every member into a generic map): the members we map are
@@ -50,27 +48,27 @@ type S<'a> = Option<Cow<'a, str>>;
 /// so that a member AWS adds later reaches the record unchanged.
 #[derive(Default)]
 struct Event<'a> {
-    event_version: S<'a>,
+    event_version: Option<Cow<'a, str>>,
     user_identity: Option<UserIdentity<'a>>,
-    event_time: S<'a>,
-    event_source: S<'a>,
-    event_name: S<'a>,
-    aws_region: S<'a>,
-    source_ip_address: S<'a>,
-    user_agent: S<'a>,
-    error_code: S<'a>,
-    error_message: S<'a>,
-    request_id: S<'a>,
-    event_id: S<'a>,
+    event_time: Option<Cow<'a, str>>,
+    event_source: Option<Cow<'a, str>>,
+    event_name: Option<Cow<'a, str>>,
+    aws_region: Option<Cow<'a, str>>,
+    source_ip_address: Option<Cow<'a, str>>,
+    user_agent: Option<Cow<'a, str>>,
+    error_code: Option<Cow<'a, str>>,
+    error_message: Option<Cow<'a, str>>,
+    request_id: Option<Cow<'a, str>>,
+    event_id: Option<Cow<'a, str>>,
     read_only: Option<bool>,
-    event_type: S<'a>,
+    event_type: Option<Cow<'a, str>>,
     management_event: Option<bool>,
-    recipient_account_id: S<'a>,
-    shared_event_id: S<'a>,
-    vpc_endpoint_id: S<'a>,
-    vpc_endpoint_account_id: S<'a>,
-    event_category: S<'a>,
-    api_version: S<'a>,
+    recipient_account_id: Option<Cow<'a, str>>,
+    shared_event_id: Option<Cow<'a, str>>,
+    vpc_endpoint_id: Option<Cow<'a, str>>,
+    vpc_endpoint_account_id: Option<Cow<'a, str>>,
+    event_category: Option<Cow<'a, str>>,
+    api_version: Option<Cow<'a, str>>,
     /// Members passed through as raw JSON under a snake_case name.
     raw: [Option<&'a RawValue>; RAW_MEMBERS.len()],
     /// Members no mapping names, under their own names.
@@ -202,13 +200,13 @@ impl<'de> Deserialize<'de> for Event<'de> {
 /// `credentialId`, ...) under its own name.
 #[derive(Default)]
 struct UserIdentity<'a> {
-    kind: S<'a>,
-    principal_id: S<'a>,
-    arn: S<'a>,
-    account_id: S<'a>,
-    access_key_id: S<'a>,
-    user_name: S<'a>,
-    invoked_by: S<'a>,
+    kind: Option<Cow<'a, str>>,
+    principal_id: Option<Cow<'a, str>>,
+    arn: Option<Cow<'a, str>>,
+    account_id: Option<Cow<'a, str>>,
+    access_key_id: Option<Cow<'a, str>>,
+    user_name: Option<Cow<'a, str>>,
+    invoked_by: Option<Cow<'a, str>>,
     session_context: Option<&'a RawValue>,
     unmapped: Unmapped<'a>,
 }
@@ -282,7 +280,7 @@ struct SessionContext<'a> {
 #[serde(rename_all = "camelCase")]
 struct Issuer<'a> {
     #[serde(borrow, default)]
-    user_name: S<'a>,
+    user_name: Option<Cow<'a, str>>,
 }
 
 /// Parses a whole CloudTrail file.

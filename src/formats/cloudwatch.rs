@@ -21,7 +21,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::detect::has;
-use super::guardduty::shared::{millis_rfc3339, raw_nonempty, Num, Str, S};
+use super::json::{self, Num, OptText, raw_nonempty};
+use super::time::{millis_rfc3339};
 use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::ParsedEvent;
 
@@ -31,13 +32,13 @@ pub const DATASET: &str = "aws.cloudwatch_logs";
 #[serde(rename_all = "camelCase")]
 struct Message<'a> {
     #[serde(borrow, default)]
-    message_type: S<'a>,
+    message_type: OptText<'a>,
     #[serde(borrow, default)]
-    owner: S<'a>,
+    owner: OptText<'a>,
     #[serde(borrow, default)]
-    log_group: S<'a>,
+    log_group: OptText<'a>,
     #[serde(borrow, default)]
-    log_stream: S<'a>,
+    log_stream: OptText<'a>,
     #[serde(borrow, default)]
     subscription_filters: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -47,11 +48,11 @@ struct Message<'a> {
 #[derive(Deserialize)]
 struct LogEvent<'a> {
     #[serde(borrow, default)]
-    id: S<'a>,
+    id: OptText<'a>,
     #[serde(default)]
     timestamp: Option<Num>,
     #[serde(borrow, default)]
-    message: S<'a>,
+    message: OptText<'a>,
 }
 
 /// A subscription payload names its `messageType` and `logGroup`.
@@ -137,10 +138,10 @@ fn emit_message(
         let f = &mut ev.fields;
         f.str("event.kind", "event");
         f.opt_str("message", Some(message));
-        f.opt_cow("cloud.account.id", Str::cow(&msg.owner));
-        f.opt_cow("aws.cloudwatch.log_group", Str::cow(&msg.log_group));
-        f.opt_cow("aws.cloudwatch.log_stream", Str::cow(&msg.log_stream));
-        f.opt_cow("aws.cloudwatch.id", Str::cow(&le.id));
+        f.opt_cow("cloud.account.id", json::present_ref(&msg.owner));
+        f.opt_cow("aws.cloudwatch.log_group", json::present_ref(&msg.log_group));
+        f.opt_cow("aws.cloudwatch.log_stream", json::present_ref(&msg.log_stream));
+        f.opt_cow("aws.cloudwatch.id", json::present_ref(&le.id));
         f.opt_raw("aws.cloudwatch.subscription_filters", filters);
         send(emit, stats, ev)?;
     }

@@ -23,8 +23,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::detect::has;
-use super::guardduty::shared::{iso_utc, opt_num, raw_nonempty, Num, Str, S};
-use super::json;
+use super::json::{self, Num, OptText, opt_num, raw_nonempty};
+use super::time::{iso8601_utc_cow};
 use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::{FieldValue, ParsedEvent};
 
@@ -34,31 +34,31 @@ pub const DATASET: &str = "aws.config";
 #[serde(rename_all = "camelCase")]
 struct Item<'a> {
     #[serde(borrow, default)]
-    configuration_item_version: S<'a>,
+    configuration_item_version: OptText<'a>,
     #[serde(borrow, default)]
-    configuration_item_capture_time: S<'a>,
+    configuration_item_capture_time: OptText<'a>,
     #[serde(default)]
     configuration_state_id: Option<Num>,
     #[serde(borrow, default)]
-    aws_account_id: S<'a>,
+    aws_account_id: OptText<'a>,
     #[serde(borrow, default)]
-    configuration_item_status: S<'a>,
+    configuration_item_status: OptText<'a>,
     #[serde(borrow, default)]
-    resource_type: S<'a>,
+    resource_type: OptText<'a>,
     #[serde(borrow, default)]
-    resource_id: S<'a>,
+    resource_id: OptText<'a>,
     #[serde(borrow, default)]
-    resource_name: S<'a>,
+    resource_name: OptText<'a>,
     #[serde(rename = "ARN", alias = "arn", borrow, default)]
-    arn: S<'a>,
+    arn: OptText<'a>,
     #[serde(borrow, default)]
-    aws_region: S<'a>,
+    aws_region: OptText<'a>,
     #[serde(borrow, default)]
-    availability_zone: S<'a>,
+    availability_zone: OptText<'a>,
     #[serde(borrow, default)]
-    configuration_state_md5_hash: S<'a>,
+    configuration_state_md5_hash: OptText<'a>,
     #[serde(borrow, default)]
-    resource_creation_time: S<'a>,
+    resource_creation_time: OptText<'a>,
     #[serde(borrow, default)]
     configuration: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -240,46 +240,46 @@ fn map_item<'a>(i: Item<'a>, ev: &mut ParsedEvent<'a>) {
     ev.timestamp = i
         .configuration_item_capture_time
         .as_ref()
-        .and_then(|t| iso_utc(&t.0));
+        .and_then(|t| iso8601_utc_cow(&t.0));
     let f = &mut ev.fields;
     f.str("event.kind", "event");
     f.push("event.category", FieldValue::Json(r#"["configuration"]"#));
-    f.opt_cow("event.action", Str::cow(&i.configuration_item_status));
-    f.opt_cow("cloud.account.id", Str::into(i.aws_account_id));
-    f.opt_cow("cloud.region", Str::into(i.aws_region));
+    f.opt_cow("event.action", json::present_ref(&i.configuration_item_status));
+    f.opt_cow("cloud.account.id", json::present(i.aws_account_id));
+    f.opt_cow("cloud.region", json::present(i.aws_region));
     f.opt_cow(
         "aws.config.configuration_item_status",
-        Str::into(i.configuration_item_status),
+        json::present(i.configuration_item_status),
     );
     f.opt_cow(
         "aws.config.configuration_item_version",
-        Str::into(i.configuration_item_version),
+        json::present(i.configuration_item_version),
     );
     f.opt_cow(
         "aws.config.capture_time",
-        Str::into(i.configuration_item_capture_time),
+        json::present(i.configuration_item_capture_time),
     );
     opt_num(
         f,
         "aws.config.configuration_state_id",
         i.configuration_state_id,
     );
-    f.opt_cow("aws.config.resource_type", Str::into(i.resource_type));
-    f.opt_cow("aws.config.resource_id", Str::into(i.resource_id));
-    f.opt_cow("aws.config.resource_name", Str::into(i.resource_name));
-    f.opt_cow("aws.config.arn", Str::into(i.arn));
+    f.opt_cow("aws.config.resource_type", json::present(i.resource_type));
+    f.opt_cow("aws.config.resource_id", json::present(i.resource_id));
+    f.opt_cow("aws.config.resource_name", json::present(i.resource_name));
+    f.opt_cow("aws.config.arn", json::present(i.arn));
     // Kept as written, "Not Applicable" too: it is not an ECS zone, so it
     // has no ECS field to leave out of.
     f.opt_cow(
         "aws.config.availability_zone",
-        Str::into(i.availability_zone),
+        json::present(i.availability_zone),
     );
     f.opt_cow(
         "aws.config.configuration_state_md5_hash",
-        Str::into(i.configuration_state_md5_hash),
+        json::present(i.configuration_state_md5_hash),
     );
-    if let Some(t) = Str::into(i.resource_creation_time) {
-        f.opt_cow("aws.config.resource_creation_time", iso_utc(&t).or(Some(t)));
+    if let Some(t) = json::present(i.resource_creation_time) {
+        f.opt_cow("aws.config.resource_creation_time", iso8601_utc_cow(&t).or(Some(t)));
     }
     let raws = [
         ("aws.config.configuration", i.configuration),

@@ -18,15 +18,14 @@
 //! does not do: GeoIP, user-agent parsing, or anything that needs lookups.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 
 use super::detect::{is_iso_time, tokens};
 use super::fields::{
-    is_ip, iso8601_utc, num, present, put_request, put_tls_version,
+    is_ip, num, present, put_request, put_tls_version,
     request_line, JsonArrays, Token, Tokens,
 };
-use super::framing::{run_lines, LineFormat};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::time::{iso8601_utc};
+use super::framing::LineRecord;
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.elb";
@@ -44,37 +43,27 @@ pub fn sniff(line: &[u8]) -> bool {
         || (is_iso_time(first) && is_endpoint(third))
 }
 
-/// A line format of space-separated fields; JSON arrays are built in a
-/// buffer the events borrow.
-#[derive(Default)]
-struct ElbLines {
-    arrays: JsonArrays,
-}
+/// One line of space-separated fields; JSON arrays are built in a buffer
+/// the event borrows.
+pub struct ElbLine;
 
-impl LineFormat for ElbLines {
+impl LineRecord for ElbLine {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a load balancer log line";
+    type Scratch = JsonArrays;
 
     fn map<'a>(
-        &'a mut self,
         line: &'a str,
+        arrays: &'a mut JsonArrays,
         ev: &mut ParsedEvent<'a>,
-    ) -> Result<Option<String>, String> {
-        self.arrays.clear();
-        map_line(line, ev, &mut self.arrays)?;
-        let this: &'a Self = self;
-        this.arrays.put(&mut ev.fields);
-        Ok(None)
+    ) -> Result<(), String> {
+        map_line(line, ev, arrays)?;
+        let arrays: &'a JsonArrays = arrays;
+        arrays.put(&mut ev.fields);
+        Ok(())
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_lines(&mut ElbLines::default(), reader, limits, emit)
-}
 
 fn map_line<'a>(
     line: &'a str,
@@ -893,7 +882,7 @@ mod tests {
         let limits = crate::formats::Limits {
             max_line_bytes: 64 * 1024,
         };
-        super::parse(&mut reader, &limits, &mut |ev| {
+        crate::formats::parse(crate::formats::Format::Elb, &mut reader, &limits, &mut |ev| {
             let mut out = Vec::new();
             writer.write(records.len() as u64, &ev, &mut out);
             records.push(serde_json::from_slice::<serde_json::Value>(&out).expect("valid JSON"));

@@ -13,6 +13,7 @@ use std::ops::Range;
 
 use serde_json::value::RawValue;
 
+use super::framing::Scratch;
 use crate::record::{FieldValue, Fields};
 
 /// One token of a log line. `quoted` tells whether it was written in `"..."`.
@@ -315,55 +316,6 @@ pub fn put_url_parts<'a>(fields: &mut Fields<'a>, url: &'a str) {
     fields.opt_str("url.extension", p.extension);
 }
 
-/// An ISO 8601 time as RFC 3339 UTC ending in `Z`: kept as is when it already
-/// is one, converted when it has another offset, `Z` added when it has none
-/// (the load balancer logs write UTC without a zone).
-pub fn iso8601_utc(s: &str) -> Option<Cow<'_, str>> {
-    use time::format_description::well_known::Rfc3339;
-    if let Ok(t) = time::OffsetDateTime::parse(s, &Rfc3339) {
-        if s.ends_with('Z') {
-            return Some(Cow::Borrowed(s));
-        }
-        return t
-            .to_offset(time::UtcOffset::UTC)
-            .format(&Rfc3339)
-            .ok()
-            .map(Cow::Owned);
-    }
-    let with_zone = format!("{s}Z");
-    time::OffsetDateTime::parse(&with_zone, &Rfc3339).ok()?;
-    Some(Cow::Owned(with_zone))
-}
-
-/// `06/Feb/2019:00:00:38 +0000` (S3 server access logs) as RFC 3339 UTC.
-pub fn http_date_utc(s: &str) -> Option<String> {
-    use time::format_description::well_known::Rfc3339;
-    let format = time::macros::format_description!(
-        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
-    );
-    time::OffsetDateTime::parse(s, format)
-        .ok()?
-        .to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .ok()
-}
-
-/// Epoch seconds (with an optional fraction) as RFC 3339 UTC.
-pub fn epoch_seconds_utc(secs: f64) -> Option<String> {
-    use time::format_description::well_known::Rfc3339;
-    if !secs.is_finite() {
-        return None;
-    }
-    let nanos = (secs * 1e9).round();
-    if nanos.abs() > 9.0e18 {
-        return None;
-    }
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos as i128)
-        .ok()?
-        .format(&Rfc3339)
-        .ok()
-}
-
 /// Small JSON arrays of strings (`["forward","redirect"]`) for one event,
 /// written into one buffer that is reused from line to line: fill it with
 /// [`JsonArrays::push`], then hand the arrays to the event with
@@ -377,6 +329,12 @@ pub struct JsonArrays {
     buf: Vec<u8>,
     spans: Vec<(&'static str, Range<usize>)>,
     members: Vec<(String, Range<usize>)>,
+}
+
+impl Scratch for JsonArrays {
+    fn clear(&mut self) {
+        JsonArrays::clear(self)
+    }
 }
 
 impl JsonArrays {
@@ -623,32 +581,6 @@ mod tests {
         );
         assert!(url_parts("http://h:80-/").is_none());
         assert!(url_parts("not a url").is_none());
-    }
-
-    #[test]
-    fn times_become_rfc3339_utc() {
-        assert_eq!(
-            iso8601_utc("2018-07-02T22:23:00.186641Z").as_deref(),
-            Some("2018-07-02T22:23:00.186641Z")
-        );
-        assert_eq!(
-            iso8601_utc("2018-12-20T02:59:40").as_deref(),
-            Some("2018-12-20T02:59:40Z")
-        );
-        assert_eq!(
-            iso8601_utc("2018-12-20T02:59:40+01:00").as_deref(),
-            Some("2018-12-20T01:59:40Z")
-        );
-        assert_eq!(iso8601_utc("2018-13-20T02:59:40"), None);
-        assert_eq!(
-            http_date_utc("06/Feb/2019:00:00:38 +0100").as_deref(),
-            Some("2019-02-05T23:00:38Z")
-        );
-        assert_eq!(http_date_utc("06/Foo/2019:00:00:38 +0000"), None);
-        assert_eq!(
-            epoch_seconds_utc(1_700_000_000.5).as_deref(),
-            Some("2023-11-14T22:13:20.5Z")
-        );
     }
 
     #[test]

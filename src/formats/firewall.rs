@@ -22,19 +22,15 @@
 //! `alert`, `netflow` as `flow`, `http`, `tls`, `tcp`).
 
 use std::borrow::Cow;
-use std::io::BufRead;
 use std::net::IpAddr;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::detect::has;
-use super::guardduty::shared::{
-    iso_utc, json_str, lowercase, opt_num, push_json, seconds_rfc3339, Num, Str, S,
-};
-use super::json::{self, Object};
-use super::framing::{run_json_lines, JsonRecord};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::json::{self, Object, Num, OptText, Text, json_str, lowercase, opt_num, push_json};
+use super::time::{iso8601_utc_cow, seconds_rfc3339};
+use super::framing::LineRecord;
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.firewall";
@@ -42,9 +38,9 @@ pub const DATASET: &str = "aws.firewall";
 #[derive(Deserialize)]
 struct Log<'a> {
     #[serde(borrow, default)]
-    firewall_name: S<'a>,
+    firewall_name: OptText<'a>,
     #[serde(borrow, default)]
-    availability_zone: S<'a>,
+    availability_zone: OptText<'a>,
     #[serde(default)]
     event_timestamp: Option<Num>,
     #[serde(borrow, default)]
@@ -56,23 +52,23 @@ struct Log<'a> {
 #[derive(Deserialize)]
 struct Eve<'a> {
     #[serde(borrow, default)]
-    timestamp: S<'a>,
+    timestamp: OptText<'a>,
     #[serde(default)]
     flow_id: Option<Num>,
     #[serde(borrow, default)]
-    event_type: S<'a>,
+    event_type: OptText<'a>,
     #[serde(borrow, default)]
-    src_ip: S<'a>,
+    src_ip: OptText<'a>,
     #[serde(default)]
     src_port: Option<Num>,
     #[serde(borrow, default)]
-    dest_ip: S<'a>,
+    dest_ip: OptText<'a>,
     #[serde(default)]
     dest_port: Option<Num>,
     #[serde(borrow, default)]
-    proto: S<'a>,
+    proto: OptText<'a>,
     #[serde(borrow, default)]
-    app_proto: S<'a>,
+    app_proto: OptText<'a>,
     #[serde(borrow, default)]
     alert: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -108,11 +104,13 @@ pub fn sniff(line: &[u8]) -> bool {
 }
 
 /// One JSON object a line.
-struct FirewallRecord;
+pub struct FirewallRecord;
 
-impl JsonRecord for FirewallRecord {
+impl LineRecord for FirewallRecord {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a valid Network Firewall log record";
+    const JSON_OBJECT: bool = true;
+    type Scratch = Vec<u8>;
 
     fn map<'a>(
         line: &'a str,
@@ -123,16 +121,9 @@ impl JsonRecord for FirewallRecord {
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_json_lines::<FirewallRecord>(reader, limits, emit)
-}
 
-fn ip_field<'a>(f: &mut Fields<'a>, ip: &'static str, address: &'static str, v: S<'a>) -> bool {
-    match Str::into(v) {
+fn ip_field<'a>(f: &mut Fields<'a>, ip: &'static str, address: &'static str, v: OptText<'a>) -> bool {
+    match json::present(v) {
         Some(a) if a.parse::<IpAddr>().is_ok() => {
             f.str(ip, a);
             true
@@ -171,8 +162,8 @@ fn map_line<'a>(
     f.str("observer.type", "firewall");
     f.str("observer.vendor", "AWS");
     f.str("observer.product", "Network Firewall");
-    f.opt_cow("observer.name", Str::into(log.firewall_name));
-    if let Some(az) = Str::into(log.availability_zone) {
+    f.opt_cow("observer.name", json::present(log.firewall_name));
+    if let Some(az) = json::present(log.availability_zone) {
         // "us-east-2a" -> region "us-east-2".
         let region = az.trim_end_matches(|c: char| c.is_ascii_lowercase());
         if region.len() < az.len() && region.ends_with(|c: char| c.is_ascii_digit()) {
@@ -196,7 +187,7 @@ fn map_line<'a>(
     for (name, value) in eve_unmapped {
         json::keep(&mut unmapped, name, value, WRITTEN);
     }
-    ev.timestamp = match e.timestamp.as_ref().and_then(|t| iso_utc(&t.0)) {
+    ev.timestamp = match e.timestamp.as_ref().and_then(|t| iso8601_utc_cow(&t.0)) {
         Some(t) => {
             // The wrapper's time is not @timestamp then: kept as written.
             opt_num(
@@ -211,14 +202,14 @@ fn map_line<'a>(
     let f = &mut ev.fields;
     f.members("aws.firewall.*", unmapped);
     f.push("event.category", FieldValue::Json(r#"["network"]"#));
-    let event_type = Str::into(e.event_type);
+    let event_type = json::present(e.event_type);
     let kind = match event_type.as_deref() {
         Some("alert") => "alert",
         _ => "event",
     };
     f.str("event.kind", kind);
     if let Some(mut a) = object(f, "aws.firewall.alert", e.alert) {
-        let action = Str::into(a.take("action"));
+        let action = json::present(a.take("action"));
         f.push(
             "event.type",
             FieldValue::Json(match action.as_deref() {
@@ -237,8 +228,8 @@ fn map_line<'a>(
             };
             f.str("rule.id", id);
         }
-        f.opt_cow("rule.name", Str::into(a.take("signature")));
-        f.opt_cow("rule.category", Str::into(a.take("category")));
+        f.opt_cow("rule.name", json::present(a.take("signature")));
+        f.opt_cow("rule.category", json::present(a.take("category")));
         if let Some(rev) = a.take::<Num>("rev").as_ref().and_then(Num::as_u64) {
             f.str("rule.version", rev.to_string());
         }
@@ -258,14 +249,14 @@ fn map_line<'a>(
     }
     opt_num(f, "source.port", e.src_port);
     opt_num(f, "destination.port", e.dest_port);
-    if let Some(p) = Str::into(e.proto) {
+    if let Some(p) = json::present(e.proto) {
         let lower = lowercase(p.clone());
         if lower != p {
             f.str("aws.firewall.proto", p);
         }
         f.str("network.transport", lower);
     }
-    match Str::into(e.app_proto) {
+    match json::present(e.app_proto) {
         // Suricata could not tell: no protocol, but the word is kept.
         Some(p) if p == "failed" => f.str("aws.firewall.app_proto", p),
         Some(p) => f.str("network.protocol", p),
@@ -283,19 +274,19 @@ fn map_line<'a>(
         opt_num(f, "aws.firewall.flow.age", n.take("age"));
         opt_num(f, "aws.firewall.flow.min_ttl", n.take("min_ttl"));
         opt_num(f, "aws.firewall.flow.max_ttl", n.take("max_ttl"));
-        if let Some(s) = n.take::<Str>("start") {
-            f.opt_cow("event.start", iso_utc(&s.0));
+        if let Some(s) = n.take::<Text>("start") {
+            f.opt_cow("event.start", iso8601_utc_cow(&s.0));
             f.str("aws.firewall.flow.start", s.0);
         }
-        if let Some(s) = n.take::<Str>("end") {
-            f.opt_cow("event.end", iso_utc(&s.0));
+        if let Some(s) = n.take::<Text>("end") {
+            f.opt_cow("event.end", iso8601_utc_cow(&s.0));
             f.str("aws.firewall.flow.end", s.0);
         }
         f.members("aws.firewall.flow.*", n.rest());
     }
     if let Some(mut h) = object(f, "aws.firewall.http", e.http) {
-        f.opt_cow("destination.domain", Str::into(h.take("hostname")));
-        if let Some(url) = Str::into(h.take("url")) {
+        f.opt_cow("destination.domain", json::present(h.take("hostname")));
+        if let Some(url) = json::present(h.take("url")) {
             let path = url.split(['?', '#']).next().unwrap_or("").to_string();
             if let Some((_, query)) = url.split_once('?') {
                 let query = query.split('#').next().unwrap_or("");
@@ -308,9 +299,9 @@ fn map_line<'a>(
             }
             f.str("url.original", url);
         }
-        f.opt_cow("http.request.method", Str::into(h.take("http_method")));
-        f.opt_cow("user_agent.original", Str::into(h.take("http_user_agent")));
-        if let Some(p) = Str::into(h.take("protocol")) {
+        f.opt_cow("http.request.method", json::present(h.take("http_method")));
+        f.opt_cow("user_agent.original", json::present(h.take("http_user_agent")));
+        if let Some(p) = json::present(h.take("protocol")) {
             // "HTTP/1.1" -> http.version "1.1"; the protocol kept as written.
             if let Some(v) = p.strip_prefix("HTTP/") {
                 f.str("http.version", v.to_string());
@@ -321,13 +312,13 @@ fn map_line<'a>(
         f.members("aws.firewall.http.*", h.rest());
     }
     if let Some(mut t) = object(f, "aws.firewall.tls", e.tls) {
-        if let Some(sni) = Str::into(t.take("sni")) {
+        if let Some(sni) = json::present(t.take("sni")) {
             f.str("destination.domain", sni.clone());
             f.str("tls.client.server_name", sni);
         }
-        f.opt_cow("tls.server.subject", Str::into(t.take("subject")));
-        f.opt_cow("tls.server.issuer", Str::into(t.take("issuerdn")));
-        if let Some(v) = Str::into(t.take("version")) {
+        f.opt_cow("tls.server.subject", json::present(t.take("subject")));
+        f.opt_cow("tls.server.issuer", json::present(t.take("issuerdn")));
+        if let Some(v) = json::present(t.take("version")) {
             // "TLS 1.2" -> tls.version_protocol "tls", tls.version "1.2";
             // the version kept as written.
             if let Some((proto, version)) = v.split_once(' ').filter(|_| v != "UNDETERMINED") {
@@ -336,36 +327,36 @@ fn map_line<'a>(
             }
             f.str("aws.firewall.tls.version", v);
         }
-        if let Some(serial) = Str::into(t.take("serial")) {
+        if let Some(serial) = json::present(t.take("serial")) {
             // ECS's serial is hex without colons; kept as written too.
             f.str("tls.server.x509.serial_number", serial.replace(':', ""));
             f.str("aws.firewall.tls.serial", serial);
         }
         // Suricata's validity times have no zone; they are UTC.
-        if let Some(time) = t.take::<Str>("notbefore") {
-            match iso_utc(&time.0) {
+        if let Some(time) = t.take::<Text>("notbefore") {
+            match iso8601_utc_cow(&time.0) {
                 Some(utc) => f.str("tls.server.x509.not_before", utc),
                 None => f.str("aws.firewall.tls.notbefore", time.0),
             }
         }
-        if let Some(time) = t.take::<Str>("notafter") {
-            match iso_utc(&time.0) {
+        if let Some(time) = t.take::<Text>("notafter") {
+            match iso8601_utc_cow(&time.0) {
                 Some(utc) => f.str("tls.server.x509.not_after", utc),
                 None => f.str("aws.firewall.tls.notafter", time.0),
             }
         }
         if let Some(mut ja3) = object(f, "aws.firewall.tls.ja3", t.take("ja3")) {
-            f.opt_cow("tls.client.ja3", Str::into(ja3.take("hash")));
+            f.opt_cow("tls.client.ja3", json::present(ja3.take("hash")));
             f.members("aws.firewall.tls.ja3.*", ja3.rest());
         }
         if let Some(mut ja3s) = object(f, "aws.firewall.tls.ja3s", t.take("ja3s")) {
-            f.opt_cow("tls.server.ja3s", Str::into(ja3s.take("hash")));
+            f.opt_cow("tls.server.ja3s", json::present(ja3s.take("hash")));
             f.members("aws.firewall.tls.ja3s.*", ja3s.rest());
         }
         f.members("aws.firewall.tls.*", t.rest());
     }
     let mut tcp = object(f, "aws.firewall.tcp", e.tcp).unwrap_or_default();
-    let tcp_flags = Str::into(tcp.take("tcp_flags"));
+    let tcp_flags = json::present(tcp.take("tcp_flags"));
     f.members("aws.firewall.tcp.*", tcp.rest());
     if let Some(flags) = tcp_flags {
         // Suricata writes the flags as hex ("1b").

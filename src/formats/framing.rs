@@ -44,7 +44,7 @@ pub trait LineFormat {
 }
 
 /// Runs `format` over every line of `reader`.
-pub fn run_lines<F: LineFormat>(
+fn run_lines<F: LineFormat>(
     format: &mut F,
     reader: &mut dyn BufRead,
     limits: &Limits,
@@ -98,38 +98,76 @@ pub fn utf8_or_lossy(bytes: &[u8], line: u64) -> (Cow<'_, str>, Option<Cow<'stat
     }
 }
 
-/// A format whose lines are JSON objects, one record each (WAF, Route 53
-/// Resolver, Network Firewall): run it with [`run_json_lines`].
-pub trait JsonRecord {
-    const DATASET: &'static str;
-    /// What a record is: `line N: not WHAT: why`.
-    const WHAT: &'static str;
+/// Parses a stream as the line format `F` from its initial state: the
+/// parser of a stateful line format's row in the format table.
+pub fn parse_lines<F: LineFormat + Default>(
+    reader: &mut dyn BufRead,
+    limits: &Limits,
+    emit: &mut Emit<'_>,
+) -> Result<ParseStats, FormatError> {
+    run_lines(&mut F::default(), reader, limits, emit)
+}
 
-    /// Maps one object; `scratch` (cleared) holds fields built as JSON.
+/// A line format that keeps nothing from line to line but a scratch
+/// buffer (JSON built for a field, JSON arrays): most formats.
+pub trait LineRecord {
+    /// `event.dataset` of its events, error events included.
+    const DATASET: &'static str;
+    /// What a line of the format is, for refusals: `line N: not WHAT: why`.
+    const WHAT: &'static str;
+    /// Each line is one JSON object: surrounding whitespace is not part of
+    /// the event, and a line that does not start with `{` is refused.
+    const JSON_OBJECT: bool = false;
+    /// Room for fields built while mapping, which the event borrows.
+    type Scratch: Scratch;
+
+    /// Maps one line (`scratch` cleared); `Err(why)` refuses it.
     fn map<'a>(
         line: &'a str,
-        scratch: &'a mut Vec<u8>,
+        scratch: &'a mut Self::Scratch,
         ev: &mut ParsedEvent<'a>,
     ) -> Result<(), String>;
 }
 
-/// The line format of a [`JsonRecord`].
-struct JsonRecords<R> {
-    scratch: Vec<u8>,
-    record: std::marker::PhantomData<R>,
+/// A buffer reused from line to line.
+pub trait Scratch: Default {
+    fn clear(&mut self);
 }
 
-impl<R: JsonRecord> LineFormat for JsonRecords<R> {
+impl Scratch for () {
+    fn clear(&mut self) {}
+}
+
+impl Scratch for Vec<u8> {
+    fn clear(&mut self) {
+        Vec::clear(self)
+    }
+}
+
+/// The line format of a [`LineRecord`].
+pub struct Records<R: LineRecord> {
+    scratch: R::Scratch,
+}
+
+impl<R: LineRecord> Default for Records<R> {
+    fn default() -> Self {
+        Records {
+            scratch: R::Scratch::default(),
+        }
+    }
+}
+
+impl<R: LineRecord> LineFormat for Records<R> {
     const DATASET: &'static str = R::DATASET;
     const WHAT: &'static str = R::WHAT;
-    const TRIM: bool = true;
+    const TRIM: bool = R::JSON_OBJECT;
 
     fn map<'a>(
         &'a mut self,
         line: &'a str,
         ev: &mut ParsedEvent<'a>,
     ) -> Result<Option<String>, String> {
-        if !line.starts_with('{') {
+        if R::JSON_OBJECT && !line.starts_with('{') {
             return Err("the line is not a JSON object".into());
         }
         self.scratch.clear();
@@ -137,15 +175,11 @@ impl<R: JsonRecord> LineFormat for JsonRecords<R> {
     }
 }
 
-/// Runs the JSON-lines format `R` over every line of `reader`.
-pub fn run_json_lines<R: JsonRecord>(
+/// The parser of a [`LineRecord`] format's row in the format table.
+pub fn parse_records<R: LineRecord>(
     reader: &mut dyn BufRead,
     limits: &Limits,
     emit: &mut Emit<'_>,
 ) -> Result<ParseStats, FormatError> {
-    let mut format = JsonRecords::<R> {
-        scratch: Vec::new(),
-        record: std::marker::PhantomData,
-    };
-    run_lines(&mut format, reader, limits, emit)
+    parse_lines::<Records<R>>(reader, limits, emit)
 }

@@ -20,7 +20,8 @@ use std::io::{BufRead, Read};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use self::shared::{iso_utc, opt_num, raw_nonempty, Num, Str, S};
+use super::json::{self, Num, OptText, Text, opt_num, raw_nonempty};
+use super::time::{iso8601_utc_cow};
 use super::detect::has;
 use super::lines::{is_blank, Lines};
 use super::framing::utf8_or_lossy;
@@ -39,27 +40,27 @@ struct Finding<'a> {
     #[serde(borrow, default)]
     detail: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    schema_version: S<'a>,
+    schema_version: OptText<'a>,
     #[serde(borrow, default)]
-    account_id: S<'a>,
+    account_id: OptText<'a>,
     #[serde(borrow, default)]
-    region: S<'a>,
+    region: OptText<'a>,
     #[serde(borrow, default)]
-    partition: S<'a>,
+    partition: OptText<'a>,
     #[serde(borrow, default)]
-    id: S<'a>,
+    id: OptText<'a>,
     #[serde(borrow, default)]
-    arn: S<'a>,
+    arn: OptText<'a>,
     #[serde(rename = "type", borrow, default)]
-    kind: S<'a>,
+    kind: OptText<'a>,
     #[serde(borrow, default)]
-    title: S<'a>,
+    title: OptText<'a>,
     #[serde(borrow, default)]
-    description: S<'a>,
+    description: OptText<'a>,
     #[serde(borrow, default)]
-    created_at: S<'a>,
+    created_at: OptText<'a>,
     #[serde(borrow, default)]
-    updated_at: S<'a>,
+    updated_at: OptText<'a>,
     #[serde(default)]
     severity: Option<Num>,
     #[serde(default)]
@@ -74,7 +75,7 @@ struct Finding<'a> {
 #[serde(rename_all = "camelCase")]
 struct Resource<'a> {
     #[serde(borrow, default)]
-    resource_type: S<'a>,
+    resource_type: OptText<'a>,
     #[serde(borrow, default)]
     instance_details: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -103,24 +104,24 @@ struct Resource<'a> {
 #[serde(rename_all = "camelCase")]
 struct InstanceDetails<'a> {
     #[serde(borrow, default)]
-    instance_id: S<'a>,
+    instance_id: OptText<'a>,
     #[serde(borrow, default)]
-    instance_type: S<'a>,
+    instance_type: OptText<'a>,
     #[serde(borrow, default)]
-    availability_zone: S<'a>,
+    availability_zone: OptText<'a>,
     #[serde(borrow, default)]
-    image_id: S<'a>,
+    image_id: OptText<'a>,
     #[serde(borrow, default)]
-    platform: S<'a>,
+    platform: OptText<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct AccessKeyDetails<'a> {
     #[serde(borrow, default)]
-    user_name: S<'a>,
+    user_name: OptText<'a>,
     #[serde(borrow, default)]
-    principal_id: S<'a>,
+    principal_id: OptText<'a>,
 }
 
 #[derive(Deserialize)]
@@ -134,32 +135,32 @@ struct KubernetesDetails<'a> {
 #[serde(rename_all = "camelCase")]
 struct KubernetesUser<'a> {
     #[serde(borrow, default)]
-    username: S<'a>,
+    username: OptText<'a>,
     #[serde(borrow, default)]
-    uid: S<'a>,
+    uid: OptText<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Service<'a> {
     #[serde(borrow, default)]
-    service_name: S<'a>,
+    service_name: OptText<'a>,
     #[serde(borrow, default)]
-    detector_id: S<'a>,
+    detector_id: OptText<'a>,
     #[serde(borrow, default)]
-    resource_role: S<'a>,
+    resource_role: OptText<'a>,
     #[serde(borrow, default)]
-    feature_name: S<'a>,
+    feature_name: OptText<'a>,
     #[serde(borrow, default)]
-    user_feedback: S<'a>,
+    user_feedback: OptText<'a>,
     #[serde(default)]
     archived: Option<bool>,
     #[serde(default)]
     count: Option<Num>,
     #[serde(borrow, default)]
-    event_first_seen: S<'a>,
+    event_first_seen: OptText<'a>,
     #[serde(borrow, default)]
-    event_last_seen: S<'a>,
+    event_last_seen: OptText<'a>,
     #[serde(borrow, default)]
     action: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -178,7 +179,7 @@ struct Service<'a> {
 #[serde(rename_all = "camelCase")]
 struct Action<'a> {
     #[serde(borrow, default)]
-    action_type: S<'a>,
+    action_type: OptText<'a>,
     #[serde(borrow, default)]
     network_connection_action: Option<NetworkConnection<'a>>,
     #[serde(borrow, default)]
@@ -197,9 +198,9 @@ struct Action<'a> {
 #[serde(rename_all = "camelCase")]
 struct NetworkConnection<'a> {
     #[serde(borrow, default)]
-    connection_direction: S<'a>,
+    connection_direction: OptText<'a>,
     #[serde(borrow, default)]
-    protocol: S<'a>,
+    protocol: OptText<'a>,
     #[serde(default)]
     blocked: Option<bool>,
     #[serde(borrow, default)]
@@ -216,9 +217,9 @@ struct NetworkConnection<'a> {
 #[serde(rename_all = "camelCase")]
 struct IpDetails<'a> {
     #[serde(borrow, default)]
-    ip_address_v4: S<'a>,
+    ip_address_v4: OptText<'a>,
     #[serde(borrow, default)]
-    ip_address_v6: S<'a>,
+    ip_address_v6: OptText<'a>,
     #[serde(borrow, default)]
     organization: Option<Organization<'a>>,
     #[serde(borrow, default)]
@@ -244,23 +245,23 @@ struct Organization<'a> {
     #[serde(default)]
     asn: Option<Num>,
     #[serde(borrow, default)]
-    asn_org: S<'a>,
+    asn_org: OptText<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Country<'a> {
     #[serde(borrow, default)]
-    country_code: S<'a>,
+    country_code: OptText<'a>,
     #[serde(borrow, default)]
-    country_name: S<'a>,
+    country_name: OptText<'a>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct City<'a> {
     #[serde(borrow, default)]
-    city_name: S<'a>,
+    city_name: OptText<'a>,
 }
 
 #[derive(Deserialize)]
@@ -281,9 +282,9 @@ struct PortDetails {
 #[serde(rename_all = "camelCase")]
 struct DnsRequest<'a> {
     #[serde(borrow, default)]
-    domain: S<'a>,
+    domain: OptText<'a>,
     #[serde(borrow, default)]
-    protocol: S<'a>,
+    protocol: OptText<'a>,
     #[serde(default)]
     blocked: Option<bool>,
 }
@@ -293,11 +294,11 @@ struct DnsRequest<'a> {
 #[serde(rename_all = "camelCase")]
 struct ApiCall<'a> {
     #[serde(borrow, default)]
-    api: S<'a>,
+    api: OptText<'a>,
     #[serde(borrow, default)]
-    service_name: S<'a>,
+    service_name: OptText<'a>,
     #[serde(borrow, default)]
-    user_agent: S<'a>,
+    user_agent: OptText<'a>,
     #[serde(borrow, default)]
     remote_ip_details: Option<IpDetails<'a>>,
 }
@@ -524,7 +525,7 @@ fn map_finding<'a>(g: Finding<'a>, ev: &mut ParsedEvent<'a>) {
         .updated_at
         .as_ref()
         .or(g.created_at.as_ref())
-        .and_then(|t| iso_utc(&t.0));
+        .and_then(|t| iso8601_utc_cow(&t.0));
     let f = &mut ev.fields;
     f.str("event.kind", "alert");
     if let Some(sev) = g.severity.as_ref().and_then(Num::as_f64) {
@@ -537,10 +538,10 @@ fn map_finding<'a>(g: Finding<'a>, ev: &mut ParsedEvent<'a>) {
         }
     }
     if let Some(c) = g.created_at.as_ref() {
-        f.opt_cow("event.created", iso_utc(&c.0));
+        f.opt_cow("event.created", iso8601_utc_cow(&c.0));
         f.str("aws.guardduty.created_at", c.0.clone());
     }
-    f.opt_cow("aws.guardduty.updated_at", Str::cow(&g.updated_at));
+    f.opt_cow("aws.guardduty.updated_at", json::present_ref(&g.updated_at));
     if let Some(t) = g.kind.as_ref() {
         let t = &t.0;
         f.str("rule.name", t.clone());
@@ -556,17 +557,17 @@ fn map_finding<'a>(g: Finding<'a>, ev: &mut ParsedEvent<'a>) {
         }
         f.str("aws.guardduty.type", t.clone());
     }
-    f.opt_cow("message", Str::cow(&g.description));
-    f.opt_cow("cloud.account.id", Str::cow(&g.account_id));
-    f.opt_cow("cloud.region", Str::cow(&g.region));
-    f.opt_cow("aws.guardduty.account_id", Str::into(g.account_id));
-    f.opt_cow("aws.guardduty.region", Str::into(g.region));
-    f.opt_cow("aws.guardduty.partition", Str::into(g.partition));
-    f.opt_cow("aws.guardduty.id", Str::into(g.id));
-    f.opt_cow("aws.guardduty.arn", Str::into(g.arn));
-    f.opt_cow("aws.guardduty.title", Str::into(g.title));
-    f.opt_cow("aws.guardduty.description", Str::into(g.description));
-    f.opt_cow("aws.guardduty.schema_version", Str::into(g.schema_version));
+    f.opt_cow("message", json::present_ref(&g.description));
+    f.opt_cow("cloud.account.id", json::present_ref(&g.account_id));
+    f.opt_cow("cloud.region", json::present_ref(&g.region));
+    f.opt_cow("aws.guardduty.account_id", json::present(g.account_id));
+    f.opt_cow("aws.guardduty.region", json::present(g.region));
+    f.opt_cow("aws.guardduty.partition", json::present(g.partition));
+    f.opt_cow("aws.guardduty.id", json::present(g.id));
+    f.opt_cow("aws.guardduty.arn", json::present(g.arn));
+    f.opt_cow("aws.guardduty.title", json::present(g.title));
+    f.opt_cow("aws.guardduty.description", json::present(g.description));
+    f.opt_cow("aws.guardduty.schema_version", json::present(g.schema_version));
     opt_num(f, "aws.guardduty.confidence", g.confidence);
     if let Some(r) = g.resource {
         map_resource(r, f);
@@ -585,32 +586,32 @@ fn sub<'a>(s: &Cow<'a, str>, from: usize, to: usize) -> Cow<'a, str> {
 }
 
 fn map_resource<'a>(r: Resource<'a>, f: &mut Fields<'a>) {
-    f.opt_cow("aws.guardduty.resource.type", Str::into(r.resource_type));
+    f.opt_cow("aws.guardduty.resource.type", json::present(r.resource_type));
     if let Some(raw) = r.instance_details {
         if let Ok(i) = serde_json::from_str::<InstanceDetails<'a>>(raw.get()) {
-            f.opt_cow("cloud.instance.id", Str::cow(&i.instance_id));
-            f.opt_cow("host.id", Str::into(i.instance_id));
-            f.opt_cow("cloud.machine.type", Str::cow(&i.instance_type));
-            f.opt_cow("host.type", Str::into(i.instance_type));
-            f.opt_cow("cloud.availability_zone", Str::into(i.availability_zone));
-            f.opt_cow("cloud.image.id", Str::into(i.image_id));
-            f.opt_cow("host.os.platform", Str::into(i.platform));
+            f.opt_cow("cloud.instance.id", json::present_ref(&i.instance_id));
+            f.opt_cow("host.id", json::present(i.instance_id));
+            f.opt_cow("cloud.machine.type", json::present_ref(&i.instance_type));
+            f.opt_cow("host.type", json::present(i.instance_type));
+            f.opt_cow("cloud.availability_zone", json::present(i.availability_zone));
+            f.opt_cow("cloud.image.id", json::present(i.image_id));
+            f.opt_cow("host.os.platform", json::present(i.platform));
         }
     }
     let mut named_user = false;
     if let Some(raw) = r.access_key_details {
         if let Ok(a) = serde_json::from_str::<AccessKeyDetails<'a>>(raw.get()) {
             named_user = a.user_name.is_some();
-            f.opt_cow("user.name", Str::into(a.user_name));
-            f.opt_cow("user.id", Str::into(a.principal_id));
+            f.opt_cow("user.name", json::present(a.user_name));
+            f.opt_cow("user.id", json::present(a.principal_id));
         }
     }
     if let Some(raw) = r.kubernetes_details {
         if !named_user {
             if let Ok(k) = serde_json::from_str::<KubernetesDetails<'a>>(raw.get()) {
                 if let Some(u) = k.kubernetes_user_details {
-                    f.opt_cow("user.name", Str::into(u.username));
-                    f.opt_cow("user.id", Str::into(u.uid));
+                    f.opt_cow("user.name", json::present(u.username));
+                    f.opt_cow("user.id", json::present(u.uid));
                 }
             }
         }
@@ -664,37 +665,37 @@ fn map_resource<'a>(r: Resource<'a>, f: &mut Fields<'a>) {
 }
 
 fn map_service<'a>(s: Service<'a>, f: &mut Fields<'a>) {
-    f.opt_cow("cloud.service.name", Str::cow(&s.service_name));
+    f.opt_cow("cloud.service.name", json::present_ref(&s.service_name));
     f.opt_cow(
         "aws.guardduty.service.service_name",
-        Str::into(s.service_name),
+        json::present(s.service_name),
     );
     f.opt_cow(
         "aws.guardduty.service.detector_id",
-        Str::into(s.detector_id),
+        json::present(s.detector_id),
     );
     f.opt_cow(
         "aws.guardduty.service.resource_role",
-        Str::into(s.resource_role),
+        json::present(s.resource_role),
     );
     f.opt_cow(
         "aws.guardduty.service.feature_name",
-        Str::into(s.feature_name),
+        json::present(s.feature_name),
     );
     f.opt_cow(
         "aws.guardduty.service.user_feedback",
-        Str::into(s.user_feedback),
+        json::present(s.user_feedback),
     );
     if let Some(a) = s.archived {
         f.bool("aws.guardduty.service.archived", a);
     }
     opt_num(f, "aws.guardduty.service.count", s.count);
     if let Some(t) = s.event_first_seen.as_ref() {
-        f.opt_cow("event.start", iso_utc(&t.0));
+        f.opt_cow("event.start", iso8601_utc_cow(&t.0));
         f.str("aws.guardduty.service.event.first_seen", t.0.clone());
     }
     if let Some(t) = s.event_last_seen.as_ref() {
-        f.opt_cow("event.end", iso_utc(&t.0));
+        f.opt_cow("event.end", iso8601_utc_cow(&t.0));
         f.str("aws.guardduty.service.event.last_seen", t.0.clone());
     }
     let raws = [
@@ -764,14 +765,14 @@ fn remote_fields<'a>(side: Side, r: IpDetails<'a>, f: &mut Fields<'a>) {
     };
     if let Some(o) = r.organization {
         opt_num(f, asn, o.asn);
-        f.opt_cow(org, Str::into(o.asn_org));
+        f.opt_cow(org, json::present(o.asn_org));
     }
     if let Some(c) = r.country {
-        f.opt_cow(country, Str::into(c.country_code));
-        f.opt_cow(country_name, Str::into(c.country_name));
+        f.opt_cow(country, json::present(c.country_code));
+        f.opt_cow(country_name, json::present(c.country_name));
     }
     if let Some(c) = r.city {
-        f.opt_cow(city, Str::into(c.city_name));
+        f.opt_cow(city, json::present(c.city_name));
     }
     if let Some(g) = r.geo_location {
         if let (Some(la), Some(lo)) = (
@@ -784,22 +785,22 @@ fn remote_fields<'a>(side: Side, r: IpDetails<'a>, f: &mut Fields<'a>) {
     }
 }
 
-fn transport<'a>(protocol: Option<Str<'a>>, f: &mut Fields<'a>) {
+fn transport<'a>(protocol: Option<Text<'a>>, f: &mut Fields<'a>) {
     if let Some(p) = protocol {
         if !p.0.is_empty() && p.0.bytes().all(|b| b.is_ascii_digit()) {
             if let Ok(n) = p.0.parse::<u64>() {
                 f.u64("network.iana_number", n);
             }
         } else {
-            f.opt_cow("network.transport", Some(shared::lowercase(p.0)));
+            f.opt_cow("network.transport", Some(json::lowercase(p.0)));
         }
     }
 }
 
 fn map_action<'a>(a: Action<'a>, f: &mut Fields<'a>) {
-    f.opt_cow("event.action", Str::into(a.action_type));
+    f.opt_cow("event.action", json::present(a.action_type));
     if let Some(n) = a.network_connection_action {
-        let direction = n.connection_direction.map(|d| shared::lowercase(d.0));
+        let direction = n.connection_direction.map(|d| json::lowercase(d.0));
         let (local, remote) = match direction.as_deref() {
             Some("inbound") => (Some(Side::Destination), Some(Side::Source)),
             Some("outbound") => (Some(Side::Source), Some(Side::Destination)),
@@ -824,16 +825,16 @@ fn map_action<'a>(a: Action<'a>, f: &mut Fields<'a>) {
         }
     }
     if let Some(d) = a.dns_request_action {
-        f.opt_cow("dns.question.name", Str::into(d.domain));
+        f.opt_cow("dns.question.name", json::present(d.domain));
         transport(d.protocol, f);
         if let Some(b) = d.blocked {
             f.bool("aws.guardduty.action.blocked", b);
         }
     }
     if let Some(c) = a.aws_api_call_action {
-        f.opt_cow("event.provider", Str::into(c.service_name));
-        f.opt_cow("aws.guardduty.action.api", Str::into(c.api));
-        f.opt_cow("user_agent.original", Str::into(c.user_agent));
+        f.opt_cow("event.provider", json::present(c.service_name));
+        f.opt_cow("aws.guardduty.action.api", json::present(c.api));
+        f.opt_cow("user_agent.original", json::present(c.user_agent));
         if let Some(r) = c.remote_ip_details {
             remote_fields(Side::Source, r, f);
         }
@@ -842,7 +843,7 @@ fn map_action<'a>(a: Action<'a>, f: &mut Fields<'a>) {
         .into_iter()
         .flatten()
     {
-        f.opt_cow("user_agent.original", Str::into(c.user_agent));
+        f.opt_cow("user_agent.original", json::present(c.user_agent));
         if let Some(r) = c.remote_ip_details {
             remote_fields(Side::Source, r, f);
         }
@@ -862,226 +863,6 @@ fn map_action<'a>(a: Action<'a>, f: &mut Fields<'a>) {
                 "destination.port",
                 d.local_port_details.and_then(|p| p.port),
             );
-        }
-    }
-}
-
-/// Small helpers shared by the AWS JSON formats (GuardDuty, WAF, Route 53
-/// Resolver, Network Firewall, CloudWatch Logs, Config).
-pub(crate) mod shared {
-    use std::borrow::Cow;
-    use std::fmt;
-    use serde::de::{self, Deserializer, Visitor};
-    use serde::Deserialize;
-    use serde_json::value::RawValue;
-    use time::macros::format_description;
-    use time::OffsetDateTime;
-
-    use crate::formats::jsonlines::rfc3339_utc;
-    use crate::record::{FieldValue, Fields};
-
-    /// A JSON string (or a number or bool, as its text) borrowed from the
-    /// input when it has no escapes. serde does not borrow
-    /// `Option<Cow<str>>`, hence this type.
-    #[derive(Debug, Clone)]
-    pub struct Str<'a>(pub Cow<'a, str>);
-
-    pub type S<'a> = Option<Str<'a>>;
-
-    impl<'a> Str<'a> {
-        /// Moves the text out; `None` for an absent, empty or `-` value.
-        pub fn into(v: Option<Str<'a>>) -> Option<Cow<'a, str>> {
-            v.map(|s| s.0).filter(|s| !s.is_empty() && s != "-")
-        }
-        /// A copy of the text (free when borrowed).
-        pub fn cow(v: &Option<Str<'a>>) -> Option<Cow<'a, str>> {
-            Str::into(v.clone())
-        }
-    }
-
-    impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Str<'de>;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("a string")
-                }
-                fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                    Ok(Str(Cow::Borrowed(v)))
-                }
-                fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                    Ok(Str(Cow::Owned(v.to_owned())))
-                }
-                fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                    Ok(Str(Cow::Owned(v)))
-                }
-                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-                    Ok(Str(Cow::Owned(v.to_string())))
-                }
-                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-                    Ok(Str(Cow::Owned(v.to_string())))
-                }
-                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                    Ok(Str(Cow::Owned(v.to_string())))
-                }
-                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-                    Ok(Str(Cow::Borrowed(if v { "true" } else { "false" })))
-                }
-            }
-            d.deserialize_any(V)
-        }
-    }
-
-    /// A JSON number, or a string holding one (AWS logs use both).
-    #[derive(Debug, Clone, Copy, PartialEq)]
-    pub enum Num {
-        U(u64),
-        I(i64),
-        F(f64),
-    }
-
-    impl Num {
-        pub fn as_f64(&self) -> Option<f64> {
-            Some(match *self {
-                Num::U(n) => n as f64,
-                Num::I(n) => n as f64,
-                Num::F(n) => n,
-            })
-        }
-        pub fn as_i64(&self) -> Option<i64> {
-            match *self {
-                Num::U(n) => i64::try_from(n).ok(),
-                Num::I(n) => Some(n),
-                Num::F(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.0e15 => {
-                    Some(n as i64)
-                }
-                Num::F(_) => None,
-            }
-        }
-        pub fn as_u64(&self) -> Option<u64> {
-            match *self {
-                Num::U(n) => Some(n),
-                other => other.as_i64().and_then(|n| u64::try_from(n).ok()),
-            }
-        }
-        fn parse(s: &str) -> Option<Num> {
-            let s = s.trim();
-            if let Ok(n) = s.parse::<u64>() {
-                return Some(Num::U(n));
-            }
-            if let Ok(n) = s.parse::<i64>() {
-                return Some(Num::I(n));
-            }
-            s.parse::<f64>().ok().filter(|f| f.is_finite()).map(Num::F)
-        }
-    }
-
-    impl<'de> Deserialize<'de> for Num {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct V;
-            impl<'de> Visitor<'de> for V {
-                type Value = Num;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("a number")
-                }
-                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
-                    Ok(Num::U(v))
-                }
-                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
-                    Ok(Num::I(v))
-                }
-                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
-                    Ok(Num::F(v))
-                }
-                fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
-                    Num::parse(v).ok_or_else(|| E::custom(format!("{v:?} is not a number")))
-                }
-            }
-            d.deserialize_any(V)
-        }
-    }
-
-    /// Adds a number with its own type (u64, i64 or f64).
-    pub fn opt_num(f: &mut Fields<'_>, path: &'static str, n: Option<Num>) {
-        match n {
-            Some(Num::U(n)) => f.u64(path, n),
-            Some(Num::I(n)) => f.i64(path, n),
-            Some(Num::F(n)) if n.is_finite() => f.f64(path, n),
-            _ => {}
-        }
-    }
-
-    /// Raw JSON unless it is null or an empty object/array (nothing to keep).
-    pub fn raw_nonempty(r: Option<&RawValue>) -> Option<&RawValue> {
-        r.filter(|r| {
-            let t = r.get().trim();
-            !matches!(t, "null" | "[]" | "{}" | "\"\"" | "\"-\"")
-                && !(t.len() > 1
-                    && (t.starts_with('[') || t.starts_with('{'))
-                    && t[1..t.len() - 1].trim().is_empty())
-        })
-    }
-
-    /// Lowercases, borrowing when it already is lowercase.
-    pub fn lowercase(s: Cow<'_, str>) -> Cow<'_, str> {
-        if s.bytes().any(|b| b.is_ascii_uppercase()) {
-            Cow::Owned(s.to_ascii_lowercase())
-        } else {
-            s
-        }
-    }
-
-    /// Epoch milliseconds as RFC 3339 UTC with milliseconds.
-    pub fn millis_rfc3339(ms: i64) -> Option<String> {
-        let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
-        t.format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
-        ))
-        .ok()
-    }
-
-    /// Epoch seconds as RFC 3339 UTC.
-    pub fn seconds_rfc3339(s: i64) -> Option<String> {
-        let t = OffsetDateTime::from_unix_timestamp(s).ok()?;
-        t.format(format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
-        ))
-        .ok()
-    }
-
-    /// An ISO 8601 time as RFC 3339 UTC. Besides RFC 3339 it takes the
-    /// `+0000` offsets Suricata writes and times without an offset (UTC).
-    pub fn iso_utc<'a>(s: &Cow<'a, str>) -> Option<Cow<'a, str>> {
-        if let Some(t) = rfc3339_utc(s) {
-            return Some(t);
-        }
-        let b = s.as_bytes();
-        let n = b.len();
-        let fixed = if n > 5
-            && (b[n - 5] == b'+' || b[n - 5] == b'-')
-            && b[n - 4..].iter().all(u8::is_ascii_digit)
-            && s.contains('T')
-        {
-            format!("{}:{}", &s[..n - 2], &s[n - 2..])
-        } else if n >= 19 && b[n - 1].is_ascii_digit() && s.get(10..11) == Some("T") {
-            format!("{s}Z")
-        } else {
-            return None;
-        };
-        rfc3339_utc(&Cow::Owned(fixed)).map(|c| Cow::Owned(c.into_owned()))
-    }
-
-    /// Writes `s` as a JSON string.
-    pub fn json_str(out: &mut Vec<u8>, s: &str) {
-        // Writing into a Vec cannot fail.
-        let _ = serde_json::to_writer(&mut *out, s);
-    }
-
-    /// Pushes text built in `scratch` (always valid JSON) as a JSON field.
-    pub fn push_json<'a>(f: &mut Fields<'a>, path: &'static str, scratch: &'a [u8]) {
-        if let Ok(s) = std::str::from_utf8(scratch) {
-            f.push(path, FieldValue::Json(s));
         }
     }
 }
@@ -1336,32 +1117,4 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn iso_times_in_other_shapes_normalize_to_utc() {
-        use super::shared::{iso_utc, millis_rfc3339, seconds_rfc3339};
-        use std::borrow::Cow;
-        let cases = [
-            (
-                "2021-11-08T14:22:12.637611+0000",
-                Some("2021-11-08T14:22:12.637611Z"),
-            ),
-            ("2021-11-08T14:22:12-0130", Some("2021-11-08T15:52:12Z")),
-            ("2022-11-03T00:00:00", Some("2022-11-03T00:00:00Z")),
-            ("2021-12-11T22:46:23Z", Some("2021-12-11T22:46:23Z")),
-            ("yesterday", None),
-            ("", None),
-        ];
-        for (input, want) in cases {
-            assert_eq!(iso_utc(&Cow::Borrowed(input)).as_deref(), want, "{input}");
-        }
-        assert_eq!(
-            millis_rfc3339(1510109208016).as_deref(),
-            Some("2017-11-08T02:46:48.016Z")
-        );
-        assert_eq!(
-            seconds_rfc3339(1636381332).as_deref(),
-            Some("2021-11-08T14:22:12Z")
-        );
-        assert_eq!(millis_rfc3339(i64::MAX), None);
-    }
 }

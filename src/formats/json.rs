@@ -1,5 +1,9 @@
 //! Small serde helpers for the JSON formats: a string that borrows from the
-//! input when it can, the list of members no mapping names, kept as raw
+//! input when it can ([`Text`], and [`OptText`] for a member that may be
+//! absent, read with [`present`]), numbers written as numbers or strings
+//! ([`Num`]), raw members worth keeping ([`raw_nonempty`]), fields built as
+//! JSON in a scratch buffer ([`json_str`], [`push_json`]), the list of
+//! members no mapping names, kept as raw
 //! JSON under their own names (see [`crate::record::FieldValue::Members`]),
 //! a reader that gives a derived struct its members and keeps the others
 //! in one pass ([`from_str_keeping`]), and an object's members in order
@@ -16,11 +20,29 @@ use serde::de::{
 };
 use serde_json::value::RawValue;
 
+use crate::record::{FieldValue, Fields};
+
 /// A JSON string, borrowed from the input unless it has escapes (serde's
-/// `Cow<str>` always allocates outside derived structs).
+/// `Cow<str>` always allocates outside derived structs). A number or a
+/// bool is taken as its text: AWS writes some fields either way.
+#[derive(Debug, Clone)]
 pub struct Text<'a>(pub Cow<'a, str>);
 
-impl<'de> Deserialize<'de> for Text<'de> {
+/// A member that may be absent: the optional string of every JSON format.
+pub type OptText<'a> = Option<Text<'a>>;
+
+/// The text of a member, `None` when it is absent, empty or `-` (the
+/// logs' "no value").
+pub fn present(v: OptText<'_>) -> Option<Cow<'_, str>> {
+    v.map(|s| s.0).filter(|s| !s.is_empty() && s != "-")
+}
+
+/// [`present`] of a member that stays where it is (free when borrowed).
+pub fn present_ref<'a>(v: &OptText<'a>) -> Option<Cow<'a, str>> {
+    present(v.clone())
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
@@ -28,17 +50,29 @@ impl<'de> Deserialize<'de> for Text<'de> {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a string")
             }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
                 Ok(Text(Cow::Borrowed(v)))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(Text(Cow::Owned(v.to_owned())))
             }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
                 Ok(Text(Cow::Owned(v)))
             }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Owned(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Text(Cow::Borrowed(if v { "true" } else { "false" })))
+            }
         }
-        d.deserialize_str(V)
+        d.deserialize_any(V)
     }
 }
 
@@ -253,6 +287,116 @@ where
     Ok(())
 }
 
+/// A JSON number, or a string holding one (AWS logs use both).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Num {
+    U(u64),
+    I(i64),
+    F(f64),
+}
+
+impl Num {
+    pub fn as_f64(&self) -> Option<f64> {
+        Some(match *self {
+            Num::U(n) => n as f64,
+            Num::I(n) => n as f64,
+            Num::F(n) => n,
+        })
+    }
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Num::U(n) => i64::try_from(n).ok(),
+            Num::I(n) => Some(n),
+            Num::F(n) if n.is_finite() && n.fract() == 0.0 && n.abs() < 9.0e15 => Some(n as i64),
+            Num::F(_) => None,
+        }
+    }
+    pub fn as_u64(&self) -> Option<u64> {
+        match *self {
+            Num::U(n) => Some(n),
+            other => other.as_i64().and_then(|n| u64::try_from(n).ok()),
+        }
+    }
+    fn parse(s: &str) -> Option<Num> {
+        let s = s.trim();
+        if let Ok(n) = s.parse::<u64>() {
+            return Some(Num::U(n));
+        }
+        if let Ok(n) = s.parse::<i64>() {
+            return Some(Num::I(n));
+        }
+        s.parse::<f64>().ok().filter(|f| f.is_finite()).map(Num::F)
+    }
+}
+
+impl<'de> Deserialize<'de> for Num {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Num;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Num, E> {
+                Ok(Num::U(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Num, E> {
+                Ok(Num::I(v))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Num, E> {
+                Ok(Num::F(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Num, E> {
+                Num::parse(v).ok_or_else(|| E::custom(format!("{v:?} is not a number")))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Adds a number with its own type (u64, i64 or f64).
+pub fn opt_num(f: &mut Fields<'_>, path: &'static str, n: Option<Num>) {
+    match n {
+        Some(Num::U(n)) => f.u64(path, n),
+        Some(Num::I(n)) => f.i64(path, n),
+        Some(Num::F(n)) if n.is_finite() => f.f64(path, n),
+        _ => {}
+    }
+}
+
+/// Raw JSON unless it is null or an empty object/array (nothing to keep).
+pub fn raw_nonempty(r: Option<&RawValue>) -> Option<&RawValue> {
+    r.filter(|r| {
+        let t = r.get().trim();
+        !matches!(t, "null" | "[]" | "{}" | "\"\"" | "\"-\"")
+            && !(t.len() > 1
+                && (t.starts_with('[') || t.starts_with('{'))
+                && t[1..t.len() - 1].trim().is_empty())
+    })
+}
+
+/// Lowercases, borrowing when it already is lowercase.
+pub fn lowercase(s: Cow<'_, str>) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(s.to_ascii_lowercase())
+    } else {
+        s
+    }
+}
+
+/// Writes `s` as a JSON string.
+pub fn json_str(out: &mut Vec<u8>, s: &str) {
+    // Writing into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// Pushes text built in `scratch` (always valid JSON) as a JSON field.
+pub fn push_json<'a>(f: &mut Fields<'a>, path: &'static str, scratch: &'a [u8]) {
+    if let Ok(s) = std::str::from_utf8(scratch) {
+        f.push(path, FieldValue::Json(s));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -263,7 +407,11 @@ mod tests {
         assert!(matches!(t.0, Cow::Borrowed("plain")));
         let t: Text<'_> = serde_json::from_str(r#""a\"b""#).unwrap();
         assert_eq!(t.0, "a\"b");
-        assert!(serde_json::from_str::<Text<'_>>("1").is_err());
+        // AWS writes some fields as a number or a string: both are text.
+        assert_eq!(serde_json::from_str::<Text<'_>>("1").unwrap().0, "1");
+        assert_eq!(serde_json::from_str::<Text<'_>>("true").unwrap().0, "true");
+        assert!(serde_json::from_str::<Text<'_>>("[1]").is_err());
+        assert!(serde_json::from_str::<Text<'_>>("{}").is_err());
     }
 
     #[test]

@@ -8,14 +8,13 @@
 
 use std::borrow::Cow;
 use std::fmt;
-use std::io::BufRead;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::framing::{run_lines, LineFormat};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::framing::LineRecord;
+use super::time::rfc3339_utc;
 use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "json";
@@ -66,21 +65,15 @@ impl<'de> Deserialize<'de> for Probe<'de> {
 }
 
 /// Any JSON object a line, passed through whole.
-struct JsonObjects;
+pub struct JsonObject;
 
-impl LineFormat for JsonObjects {
+impl LineRecord for JsonObject {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a JSON object";
-    const TRIM: bool = true;
+    const JSON_OBJECT: bool = true;
+    type Scratch = ();
 
-    fn map<'a>(
-        &'a mut self,
-        line: &'a str,
-        ev: &mut ParsedEvent<'a>,
-    ) -> Result<Option<String>, String> {
-        if !line.starts_with('{') {
-            return Err("the line does not start with `{`".into());
-        }
+    fn map<'a>(line: &'a str, _: &'a mut (), ev: &mut ParsedEvent<'a>) -> Result<(), String> {
         let probe = serde_json::from_str::<Probe<'_>>(line).map_err(|e| e.to_string())?;
         if nests_deeper_than(line.as_bytes(), MAX_DEPTH) {
             // Valid JSON, but no destination could index it (and a reader
@@ -99,17 +92,10 @@ impl LineFormat for JsonObjects {
         if let Some(m) = probe.messages.into_iter().flatten().find_map(as_str) {
             ev.fields.str("message", m);
         }
-        Ok(None)
+        Ok(())
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_lines(&mut JsonObjects, reader, limits, emit)
-}
 
 /// Deepest nesting passed through as `json` (serde_json's own default limit).
 pub const MAX_DEPTH: usize = 128;
@@ -158,18 +144,6 @@ fn as_str(raw: &RawValue) -> Option<Cow<'_, str>> {
     }
 }
 
-/// An RFC 3339 time as RFC 3339 UTC (`...Z`); kept as it is when it already is.
-pub fn rfc3339_utc<'a>(s: &Cow<'a, str>) -> Option<Cow<'a, str>> {
-    use time::format_description::well_known::Rfc3339;
-    let t = time::OffsetDateTime::parse(s, &Rfc3339).ok()?;
-    if t.offset().is_utc() && s.ends_with('Z') {
-        return Some(s.clone());
-    }
-    t.to_offset(time::UtcOffset::UTC)
-        .format(&Rfc3339)
-        .ok()
-        .map(Cow::Owned)
-}
 
 #[cfg(test)]
 mod tests {

@@ -21,6 +21,7 @@ pub mod fields;
 pub mod framing;
 pub mod json;
 pub mod lines;
+pub mod time;
 
 use std::io::BufRead;
 use std::str::FromStr;
@@ -152,7 +153,7 @@ format_table! {
         key_services: &["vpcflowlogs"],
         key_name: None,
         sniff: Sniff::TextLine(vpcflow::sniff),
-        parse: vpcflow::parse,
+        parse: framing::parse_lines::<vpcflow::FlowLines>,
         doc: "https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html",
         example_key: "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/22/111122223333_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f67890_20261122T2055Z_1a2b3c4d.log.gz",
     }
@@ -165,7 +166,7 @@ format_table! {
         key_services: &["elasticloadbalancing"],
         key_name: None,
         sniff: Sniff::TextLine(elb::sniff),
-        parse: elb::parse,
+        parse: framing::parse_records::<elb::ElbLine>,
         doc: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html",
         example_key: "AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/11/22/111122223333_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261122T2055Z_10.0.0.1_2k8n5f3a.log.gz",
     }
@@ -178,7 +179,7 @@ format_table! {
         key_services: &[],
         key_name: None,
         sniff: Sniff::TextLine(s3access::sniff),
-        parse: s3access::parse,
+        parse: framing::parse_records::<s3access::AccessLine>,
         doc: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html",
         example_key: "s3-access-logs/2026-11-22-20-55-04-1A2B3C4D5E6F7A8B",
     }
@@ -191,7 +192,7 @@ format_table! {
         key_services: &[],
         key_name: Some(cloudfront::is_log_file_name),
         sniff: Sniff::TextLine(cloudfront::sniff),
-        parse: cloudfront::parse,
+        parse: framing::parse_lines::<cloudfront::CloudFrontLines>,
         doc: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
         example_key: "cloudfront/E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz",
     }
@@ -217,7 +218,7 @@ format_table! {
         key_services: &["WAFLogs"],
         key_name: None,
         sniff: Sniff::JsonLine(waf::sniff),
-        parse: waf::parse,
+        parse: framing::parse_records::<waf::WafRecord>,
         doc: "https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html",
         example_key: "AWSLogs/111122223333/WAFLogs/us-east-1/my-web-acl/2026/11/22/20/55/111122223333_waflogs_us-east-1_my-web-acl_20261122T2055Z_1a2b3c4d.log.gz",
     }
@@ -230,7 +231,7 @@ format_table! {
         key_services: &["vpcdnsquerylogs"],
         key_name: None,
         sniff: Sniff::JsonLine(route53::sniff),
-        parse: route53::parse,
+        parse: framing::parse_records::<route53::QueryRecord>,
         doc: "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-format.html",
         example_key: "AWSLogs/111122223333/vpcdnsquerylogs/vpc-0a1b2c3d/2026/11/22/vpc-0a1b2c3d.rqlc-1.20261122T2055Z.1a2b3c4d.log.gz",
     }
@@ -243,7 +244,7 @@ format_table! {
         key_services: &["network-firewall"],
         key_name: None,
         sniff: Sniff::JsonLine(firewall::sniff),
-        parse: firewall::parse,
+        parse: framing::parse_records::<firewall::FirewallRecord>,
         doc: "https://docs.aws.amazon.com/network-firewall/latest/developerguide/firewall-logging.html",
         example_key: "AWSLogs/111122223333/network-firewall/alert/us-east-1/my-firewall/2026/11/22/20/111122223333_network-firewall_alert_us-east-1_my-firewall_20261122T2055Z_1a2b3c4d.log.gz",
     }
@@ -256,7 +257,7 @@ format_table! {
         key_services: &[],
         key_name: None,
         sniff: Sniff::OtherJson,
-        parse: jsonlines::parse,
+        parse: framing::parse_records::<jsonlines::JsonObject>,
         doc: "https://jsonlines.org/",
         example_key: "app/2026/11/22/events.jsonl.gz",
     }
@@ -269,7 +270,7 @@ format_table! {
         key_services: &[],
         key_name: None,
         sniff: Sniff::OtherText,
-        parse: text::parse,
+        parse: framing::parse_records::<text::TextLine>,
         doc: "",
         example_key: "app/2026/11/22/app.log.gz",
     }

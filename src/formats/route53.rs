@@ -15,18 +15,14 @@
 //! `aws.route53.*`.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 use std::net::IpAddr;
 
 use serde::Deserialize;
 
 use super::detect::has;
-use super::guardduty::shared::{
-    iso_utc, json_str, lowercase, opt_num, push_json, Num, Str, S,
-};
-use super::json;
-use super::framing::{run_json_lines, JsonRecord};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::json::{self, Num, OptText, json_str, lowercase, opt_num, push_json};
+use super::time::{iso8601_utc_cow};
+use super::framing::LineRecord;
 use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "aws.route53_resolver";
@@ -34,61 +30,61 @@ pub const DATASET: &str = "aws.route53_resolver";
 #[derive(Deserialize)]
 struct Query<'a> {
     #[serde(borrow, default)]
-    version: S<'a>,
+    version: OptText<'a>,
     #[serde(borrow, default)]
-    account_id: S<'a>,
+    account_id: OptText<'a>,
     #[serde(borrow, default)]
-    region: S<'a>,
+    region: OptText<'a>,
     #[serde(borrow, default)]
-    vpc_id: S<'a>,
+    vpc_id: OptText<'a>,
     #[serde(borrow, default)]
-    query_timestamp: S<'a>,
+    query_timestamp: OptText<'a>,
     #[serde(borrow, default)]
-    query_name: S<'a>,
+    query_name: OptText<'a>,
     #[serde(borrow, default)]
-    query_type: S<'a>,
+    query_type: OptText<'a>,
     #[serde(borrow, default)]
-    query_class: S<'a>,
+    query_class: OptText<'a>,
     #[serde(borrow, default)]
-    rcode: S<'a>,
+    rcode: OptText<'a>,
     #[serde(borrow, default)]
     answers: Option<Vec<Answer<'a>>>,
     #[serde(borrow, default)]
-    srcaddr: S<'a>,
+    srcaddr: OptText<'a>,
     #[serde(default)]
     srcport: Option<Num>,
     #[serde(borrow, default)]
-    transport: S<'a>,
+    transport: OptText<'a>,
     #[serde(borrow, default)]
     srcids: Option<SrcIds<'a>>,
     #[serde(borrow, default)]
-    firewall_rule_action: S<'a>,
+    firewall_rule_action: OptText<'a>,
     #[serde(borrow, default)]
-    firewall_rule_group_id: S<'a>,
+    firewall_rule_group_id: OptText<'a>,
     #[serde(borrow, default)]
-    firewall_domain_list_id: S<'a>,
+    firewall_domain_list_id: OptText<'a>,
     #[serde(borrow, default)]
-    firewall_protection: S<'a>,
+    firewall_protection: OptText<'a>,
 }
 
 #[derive(Deserialize)]
 struct Answer<'a> {
     #[serde(rename = "Rdata", borrow, default)]
-    rdata: S<'a>,
+    rdata: OptText<'a>,
     #[serde(rename = "Type", borrow, default)]
-    kind: S<'a>,
+    kind: OptText<'a>,
     #[serde(rename = "Class", borrow, default)]
-    class: S<'a>,
+    class: OptText<'a>,
 }
 
 #[derive(Deserialize)]
 struct SrcIds<'a> {
     #[serde(borrow, default)]
-    instance: S<'a>,
+    instance: OptText<'a>,
     #[serde(borrow, default)]
-    resolver_endpoint: S<'a>,
+    resolver_endpoint: OptText<'a>,
     #[serde(borrow, default)]
-    resolver_network_interface: S<'a>,
+    resolver_network_interface: OptText<'a>,
 }
 
 /// The leaves this module writes under `aws.route53.`: an unmapped member
@@ -111,11 +107,13 @@ pub fn sniff(line: &[u8]) -> bool {
 }
 
 /// One JSON object a line.
-struct QueryRecord;
+pub struct QueryRecord;
 
-impl JsonRecord for QueryRecord {
+impl LineRecord for QueryRecord {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a valid Route 53 Resolver query log record";
+    const JSON_OBJECT: bool = true;
+    type Scratch = Vec<u8>;
 
     fn map<'a>(
         line: &'a str,
@@ -126,13 +124,6 @@ impl JsonRecord for QueryRecord {
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_json_lines::<QueryRecord>(reader, limits, emit)
-}
 
 /// A domain name without its final dot, borrowing when it can.
 fn without_dot(s: Cow<'_, str>) -> Cow<'_, str> {
@@ -154,26 +145,26 @@ fn map_line<'a>(
 ) -> Result<(), String> {
     let (q, unmapped): (Query<'a>, _) =
         json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
-    ev.timestamp = q.query_timestamp.as_ref().and_then(|t| iso_utc(&t.0));
+    ev.timestamp = q.query_timestamp.as_ref().and_then(|t| iso8601_utc_cow(&t.0));
     let f = &mut ev.fields;
     f.str("event.kind", "event");
     f.push("event.category", FieldValue::Json(r#"["network"]"#));
     f.push("event.type", FieldValue::Json(r#"["protocol"]"#));
     f.str("network.protocol", "dns");
-    f.opt_cow("cloud.account.id", Str::into(q.account_id));
-    f.opt_cow("cloud.region", Str::into(q.region));
+    f.opt_cow("cloud.account.id", json::present(q.account_id));
+    f.opt_cow("cloud.region", json::present(q.region));
     // ECS wants the name without its final dot: a name that loses it is
     // also kept as written.
-    if let Some(name) = Str::into(q.query_name) {
+    if let Some(name) = json::present(q.query_name) {
         let short = without_dot(name.clone());
         if short.len() != name.len() {
             f.str("aws.route53.query_name", name);
         }
         f.opt_cow("dns.question.name", Some(short));
     }
-    f.opt_cow("dns.question.type", Str::into(q.query_type));
-    f.opt_cow("dns.question.class", Str::into(q.query_class));
-    if let Some(rcode) = Str::into(q.rcode) {
+    f.opt_cow("dns.question.type", json::present(q.query_type));
+    f.opt_cow("dns.question.class", json::present(q.query_class));
+    if let Some(rcode) = json::present(q.rcode) {
         f.str(
             "event.outcome",
             if rcode == "NOERROR" {
@@ -184,7 +175,7 @@ fn map_line<'a>(
         );
         f.str("dns.response_code", rcode);
     }
-    if let Some(addr) = Str::into(q.srcaddr) {
+    if let Some(addr) = json::present(q.srcaddr) {
         match addr.parse::<IpAddr>() {
             Ok(ip) => {
                 f.str("network.type", if ip.is_ipv4() { "ipv4" } else { "ipv6" });
@@ -194,7 +185,7 @@ fn map_line<'a>(
         }
     }
     opt_num(f, "source.port", q.srcport);
-    if let Some(written) = Str::into(q.transport) {
+    if let Some(written) = json::present(q.transport) {
         let t = lowercase(written.clone());
         if t != written {
             f.str("aws.route53.transport", written);
@@ -206,35 +197,35 @@ fn map_line<'a>(
         }
         f.str("network.transport", t);
     }
-    f.opt_cow("aws.route53.version", Str::into(q.version));
-    f.opt_cow("aws.route53.vpc_id", Str::into(q.vpc_id));
+    f.opt_cow("aws.route53.version", json::present(q.version));
+    f.opt_cow("aws.route53.vpc_id", json::present(q.vpc_id));
     if let Some(ids) = q.srcids {
-        f.opt_cow("cloud.instance.id", Str::cow(&ids.instance));
-        f.opt_cow("aws.route53.instance_id", Str::into(ids.instance));
+        f.opt_cow("cloud.instance.id", json::present_ref(&ids.instance));
+        f.opt_cow("aws.route53.instance_id", json::present(ids.instance));
         f.opt_cow(
             "aws.route53.resolver_endpoint_id",
-            Str::into(ids.resolver_endpoint),
+            json::present(ids.resolver_endpoint),
         );
         f.opt_cow(
             "aws.route53.resolver_network_interface_id",
-            Str::into(ids.resolver_network_interface),
+            json::present(ids.resolver_network_interface),
         );
     }
     f.opt_cow(
         "aws.route53.firewall.action",
-        Str::into(q.firewall_rule_action),
+        json::present(q.firewall_rule_action),
     );
     f.opt_cow(
         "aws.route53.firewall.rule_group.id",
-        Str::into(q.firewall_rule_group_id),
+        json::present(q.firewall_rule_group_id),
     );
     f.opt_cow(
         "aws.route53.firewall.domain_list.id",
-        Str::into(q.firewall_domain_list_id),
+        json::present(q.firewall_domain_list_id),
     );
     f.opt_cow(
         "aws.route53.firewall.protection",
-        Str::into(q.firewall_protection),
+        json::present(q.firewall_protection),
     );
     f.members("aws.route53.*", unmapped);
     if let Some(answers) = q.answers.filter(|a| !a.is_empty()) {
@@ -242,7 +233,7 @@ fn map_line<'a>(
         // answer's Rdata is also kept as written, in the answers' order.
         let rdata_lost_dot = answers
             .iter()
-            .any(|a| Str::cow(&a.rdata).is_some_and(|d| d.ends_with('.')));
+            .any(|a| json::present_ref(&a.rdata).is_some_and(|d| d.ends_with('.')));
         if rdata_lost_dot {
             scratch.push(b'[');
             for (i, a) in answers.iter().enumerate() {
@@ -264,10 +255,10 @@ fn map_line<'a>(
             }
             scratch.push(b'{');
             let mut sep = "";
-            let data = Str::cow(&a.rdata).map(without_dot);
-            let kind = Str::cow(&a.kind);
+            let data = json::present_ref(&a.rdata).map(without_dot);
+            let kind = json::present_ref(&a.kind);
             let members = [
-                ("class", Str::cow(&a.class)),
+                ("class", json::present_ref(&a.class)),
                 ("type", kind.clone()),
                 ("data", data.clone()),
                 ("name", data.filter(|_| kind.as_deref() == Some("CNAME"))),

@@ -10,15 +10,14 @@
 //! absent. No GeoIP and no user-agent parsing.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 
 use super::detect::tokens;
 use super::fields::{
-    http_date_utc, is_ip, num, put_request, put_tls_version, JsonArrays, Token,
+    is_ip, num, put_request, put_tls_version, JsonArrays, Token,
     Tokens,
 };
-use super::framing::{run_lines, LineFormat};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::time::{http_date_utc};
+use super::framing::LineRecord;
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.s3access";
@@ -29,37 +28,27 @@ pub fn sniff(line: &[u8]) -> bool {
     owner.len() == 64 && owner.iter().all(u8::is_ascii_hexdigit) && time.starts_with(b"[")
 }
 
-/// A line format of space-separated fields; JSON arrays are built in a
-/// buffer the events borrow.
-#[derive(Default)]
-struct AccessLines {
-    arrays: JsonArrays,
-}
+/// One line of space-separated fields; JSON arrays are built in a buffer
+/// the event borrows.
+pub struct AccessLine;
 
-impl LineFormat for AccessLines {
+impl LineRecord for AccessLine {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "an S3 server access log line";
+    type Scratch = JsonArrays;
 
     fn map<'a>(
-        &'a mut self,
         line: &'a str,
+        arrays: &'a mut JsonArrays,
         ev: &mut ParsedEvent<'a>,
-    ) -> Result<Option<String>, String> {
-        self.arrays.clear();
-        map_line(line, ev, &mut self.arrays)?;
-        let this: &'a Self = self;
-        this.arrays.put(&mut ev.fields);
-        Ok(None)
+    ) -> Result<(), String> {
+        map_line(line, ev, arrays)?;
+        let arrays: &'a JsonArrays = arrays;
+        arrays.put(&mut ev.fields);
+        Ok(())
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_lines(&mut AccessLines::default(), reader, limits, emit)
-}
 
 fn map_line<'a>(
     line: &'a str,

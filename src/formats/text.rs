@@ -1,37 +1,23 @@
 //! Plain text: one event per non-empty line, `message` = the line.
 //! A line that is not valid UTF-8 is kept (lossily decoded) with an error.
 
-use std::io::BufRead;
-
-use super::framing::{run_lines, LineFormat};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::framing::LineRecord;
 use crate::record::ParsedEvent;
 
 pub const DATASET: &str = "text";
 
 /// Text lines: the line is the message.
-struct TextLines;
+pub struct TextLine;
 
-impl LineFormat for TextLines {
+impl LineRecord for TextLine {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a text line";
+    type Scratch = ();
 
-    fn map<'a>(
-        &'a mut self,
-        line: &'a str,
-        ev: &mut ParsedEvent<'a>,
-    ) -> Result<Option<String>, String> {
+    fn map<'a>(line: &'a str, _: &'a mut (), ev: &mut ParsedEvent<'a>) -> Result<(), String> {
         ev.fields.str("message", line);
-        Ok(None)
+        Ok(())
     }
-}
-
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_lines(&mut TextLines, reader, limits, emit)
 }
 
 #[cfg(test)]

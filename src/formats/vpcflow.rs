@@ -28,14 +28,12 @@
 //! derive them), GeoIP.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
-use std::io::BufRead;
 use std::net::IpAddr;
 use std::sync::{Mutex, OnceLock};
 
 use super::detect::{self, has};
-use super::framing::{run_lines, LineFormat};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::framing::LineFormat;
+use super::time::EpochText;
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub const DATASET: &str = "aws.vpcflow";
@@ -348,53 +346,7 @@ fn tcp_flags_json(flags: u64) -> Option<&'static str> {
     table.get(bits).map(String::as_str)
 }
 
-/// A formatted epoch time, reused while the value repeats.
-#[derive(Default)]
-struct TimeBuf {
-    value: Option<u64>,
-    text: String,
-}
 
-impl TimeBuf {
-    /// Formats `raw` (epoch seconds, or milliseconds when too large to be
-    /// seconds, which some writers produce) as RFC 3339 UTC with
-    /// milliseconds. `false` if it is not a time.
-    fn set(&mut self, raw: u64) -> bool {
-        if self.value == Some(raw) {
-            return true;
-        }
-        self.value = None;
-        self.text.clear();
-        // 10^11 seconds is the year 5138: larger values are milliseconds.
-        let (secs, millis) = if raw >= 100_000_000_000 {
-            (raw / 1000, raw % 1000)
-        } else {
-            (raw, 0)
-        };
-        let Ok(secs) = i64::try_from(secs) else {
-            return false;
-        };
-        let Ok(t) = time::OffsetDateTime::from_unix_timestamp(secs) else {
-            return false;
-        };
-        if t.year() > 9999 {
-            return false;
-        }
-        let _ = write!(
-            self.text,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            millis
-        );
-        self.value = Some(raw);
-        true
-    }
-}
 
 /// What the column loop found besides the fields.
 #[derive(Default)]
@@ -505,8 +457,10 @@ fn map_columns<'a>(line: &'a str, cols: &[Column], f: &mut Fields<'a>) -> LineIn
 }
 
 /// Where the column order comes from.
+#[derive(Default)]
 enum Layout {
     /// Nothing but blank lines seen yet.
+    #[default]
     Unknown,
     Header(Vec<Column>),
     /// No header: chosen per line by the number of fields.
@@ -529,10 +483,11 @@ pub fn sniff(line: &[u8]) -> bool {
 
 /// Flow log lines: the header (when there is one) sets the columns, kept
 /// here with the last formatted times.
-struct FlowLines {
+#[derive(Default)]
+pub struct FlowLines {
     layout: Layout,
-    start: TimeBuf,
-    end: TimeBuf,
+    start: EpochText,
+    end: EpochText,
 }
 
 impl LineFormat for FlowLines {
@@ -613,33 +568,22 @@ impl LineFormat for FlowLines {
         // @timestamp is when the flow started (the choice; Elastic
         // uses the end: both are in event.start / event.end).
         if times.1 {
-            fields.str("event.end", self.end.text.as_str());
-            ev.timestamp = Some(Cow::Borrowed(self.end.text.as_str()));
+            fields.str("event.end", self.end.as_str());
+            ev.timestamp = Some(Cow::Borrowed(self.end.as_str()));
         }
         if times.0 {
-            ev.fields.str("event.start", self.start.text.as_str());
-            ev.timestamp = Some(Cow::Borrowed(self.start.text.as_str()));
+            ev.fields.str("event.start", self.start.as_str());
+            ev.timestamp = Some(Cow::Borrowed(self.start.as_str()));
         }
         Ok(note)
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    let mut format = FlowLines {
-        layout: Layout::Unknown,
-        start: TimeBuf::default(),
-        end: TimeBuf::default(),
-    };
-    run_lines(&mut format, reader, limits, emit)
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::{Format, FormatError, Limits, ParseStats};
     use crate::record::{ObjectContext, RecordWriter};
     use std::sync::Arc;
 
@@ -696,7 +640,7 @@ mod tests {
         let limits = Limits {
             max_line_bytes: max,
         };
-        let stats = parse(&mut reader, &limits, &mut |ev: ParsedEvent<'_>| {
+        let stats = crate::formats::parse(Format::VpcFlow, &mut reader, &limits, &mut |ev: ParsedEvent<'_>| {
             assert_eq!(ev.dataset, DATASET);
             out.push(Ev {
                 ts: ev.timestamp.map(|t| t.into_owned()),
@@ -1348,7 +1292,7 @@ mod tests {
         }));
         let mut out = Vec::new();
         let mut records = Vec::new();
-        parse(
+        crate::formats::parse(Format::VpcFlow, 
             &mut reader,
             &Limits {
                 max_line_bytes: 10_000,

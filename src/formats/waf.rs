@@ -13,18 +13,14 @@
 //! names under `aws.waf.*` and, of `httpRequest`, `aws.waf.request.*`.
 
 use std::borrow::Cow;
-use std::io::BufRead;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use super::detect::has;
-use super::guardduty::shared::{
-    lowercase, millis_rfc3339, opt_num, raw_nonempty, Num, Str, S,
-};
-use super::json::{self, Object};
-use super::framing::{run_json_lines, JsonRecord};
-use super::{Emit, FormatError, Limits, ParseStats};
+use super::json::{self, Object, Num, OptText, Text, lowercase, opt_num, raw_nonempty};
+use super::time::{millis_rfc3339};
+use super::framing::LineRecord;
 use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "aws.waf";
@@ -35,21 +31,21 @@ struct Waf<'a> {
     #[serde(default)]
     timestamp: Option<Num>,
     #[serde(borrow, default)]
-    format_version: S<'a>,
+    format_version: OptText<'a>,
     #[serde(borrow, default)]
-    webacl_id: S<'a>,
+    webacl_id: OptText<'a>,
     #[serde(borrow, default)]
-    terminating_rule_id: S<'a>,
+    terminating_rule_id: OptText<'a>,
     #[serde(borrow, default)]
-    terminating_rule_type: S<'a>,
+    terminating_rule_type: OptText<'a>,
     #[serde(borrow, default)]
-    action: S<'a>,
+    action: OptText<'a>,
     #[serde(borrow, default)]
     terminating_rule_match_details: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    http_source_name: S<'a>,
+    http_source_name: OptText<'a>,
     #[serde(borrow, default)]
-    http_source_id: S<'a>,
+    http_source_id: OptText<'a>,
     #[serde(borrow, default)]
     rule_group_list: Option<&'a RawValue>,
     #[serde(borrow, default)]
@@ -69,9 +65,9 @@ struct Waf<'a> {
     #[serde(borrow, default)]
     challenge_response: Option<&'a RawValue>,
     #[serde(borrow, default)]
-    ja3_fingerprint: S<'a>,
+    ja3_fingerprint: OptText<'a>,
     #[serde(borrow, default)]
-    ja4_fingerprint: S<'a>,
+    ja4_fingerprint: OptText<'a>,
     #[serde(default)]
     request_body_size: Option<Num>,
     #[serde(rename = "requestBodySizeInspectedByWAF", default)]
@@ -83,9 +79,9 @@ struct Waf<'a> {
 #[derive(Deserialize)]
 struct Header<'a> {
     #[serde(borrow, default)]
-    name: S<'a>,
+    name: OptText<'a>,
     #[serde(borrow, default)]
-    value: S<'a>,
+    value: OptText<'a>,
 }
 
 /// The leaves this module writes under `aws.waf.`: an unmapped member by
@@ -117,11 +113,13 @@ pub fn sniff(line: &[u8]) -> bool {
 }
 
 /// One JSON object a line.
-struct WafRecord;
+pub struct WafRecord;
 
-impl JsonRecord for WafRecord {
+impl LineRecord for WafRecord {
     const DATASET: &'static str = DATASET;
     const WHAT: &'static str = "a valid WAF log record";
+    const JSON_OBJECT: bool = true;
+    type Scratch = Vec<u8>;
 
     fn map<'a>(
         line: &'a str,
@@ -132,13 +130,6 @@ impl JsonRecord for WafRecord {
     }
 }
 
-pub fn parse(
-    reader: &mut dyn BufRead,
-    limits: &Limits,
-    emit: &mut Emit<'_>,
-) -> Result<ParseStats, FormatError> {
-    run_json_lines::<WafRecord>(reader, limits, emit)
-}
 
 fn map_line<'a>(
     line: &'a str,
@@ -156,7 +147,7 @@ fn map_line<'a>(
     let f = &mut ev.fields;
     f.str("event.kind", "alert");
     f.push("event.category", FieldValue::Json(r#"["web","network"]"#));
-    let action = Str::into(w.action);
+    let action = json::present(w.action);
     let kind = match action.as_deref() {
         Some("ALLOW") => r#"["access","allowed"]"#,
         Some("BLOCK") => r#"["access","denied"]"#,
@@ -164,9 +155,9 @@ fn map_line<'a>(
     };
     f.push("event.type", FieldValue::Json(kind));
     f.opt_cow("event.action", action);
-    f.opt_cow("rule.id", Str::into(w.terminating_rule_id));
-    f.opt_cow("rule.ruleset", Str::into(w.terminating_rule_type));
-    if let Some(arn) = Str::into(w.webacl_id) {
+    f.opt_cow("rule.id", json::present(w.terminating_rule_id));
+    f.opt_cow("rule.ruleset", json::present(w.terminating_rule_type));
+    if let Some(arn) = json::present(w.webacl_id) {
         // arn:aws:wafv2:<region>:<account>:<scope>/webacl/<name>/<id>
         let parts: Vec<&str> = arn.splitn(6, ':').collect();
         if let [_, _, service, region, account, id] = parts[..] {
@@ -183,7 +174,7 @@ fn map_line<'a>(
         }
         f.str("aws.waf.arn", arn);
     }
-    f.opt_cow("aws.waf.format_version", Str::into(w.format_version));
+    f.opt_cow("aws.waf.format_version", json::present(w.format_version));
     // "-" when the source is not known: kept as written all the same.
     f.opt_cow("aws.waf.source.name", w.http_source_name.map(|s| s.0));
     f.opt_cow("aws.waf.source.id", w.http_source_id.map(|s| s.0));
@@ -194,8 +185,8 @@ fn map_line<'a>(
         "aws.waf.request_body_size_inspected_by_waf",
         w.request_body_size_inspected_by_waf,
     );
-    f.opt_cow("tls.client.ja3", Str::into(w.ja3_fingerprint));
-    f.opt_cow("aws.waf.ja4_fingerprint", Str::into(w.ja4_fingerprint));
+    f.opt_cow("tls.client.ja3", json::present(w.ja3_fingerprint));
+    f.opt_cow("aws.waf.ja4_fingerprint", json::present(w.ja4_fingerprint));
     let raws = [
         (
             "aws.waf.terminating_rule_match_details",
@@ -227,19 +218,19 @@ fn map_line<'a>(
         f.raw("aws.waf.request", raw);
         return Ok(());
     };
-    let client_ip = r.take::<Str>("clientIp");
-    f.opt_cow("source.ip", Str::cow(&client_ip));
-    f.opt_cow("related.ip", Str::into(client_ip));
-    f.opt_cow("source.geo.country_iso_code", Str::into(r.take("country")));
-    f.opt_cow("http.request.method", Str::into(r.take("httpMethod")));
+    let client_ip = r.take::<Text>("clientIp");
+    f.opt_cow("source.ip", json::present_ref(&client_ip));
+    f.opt_cow("related.ip", json::present(client_ip));
+    f.opt_cow("source.geo.country_iso_code", json::present(r.take("country")));
+    f.opt_cow("http.request.method", json::present(r.take("httpMethod")));
     // Kept as written, "null" too (WAF writes it when it has no id).
-    f.opt_cow("http.request.id", Str::into(r.take("requestId")));
-    f.opt_cow("url.path", Str::into(r.take("uri")));
-    f.opt_cow("url.query", Str::into(r.take("args")));
-    f.opt_cow("url.fragment", Str::into(r.take("fragment")));
-    f.opt_cow("url.scheme", Str::into(r.take("scheme")));
-    f.opt_cow("url.domain", Str::into(r.take("host")));
-    if let Some(v) = Str::into(r.take("httpVersion")) {
+    f.opt_cow("http.request.id", json::present(r.take("requestId")));
+    f.opt_cow("url.path", json::present(r.take("uri")));
+    f.opt_cow("url.query", json::present(r.take("args")));
+    f.opt_cow("url.fragment", json::present(r.take("fragment")));
+    f.opt_cow("url.scheme", json::present(r.take("scheme")));
+    f.opt_cow("url.domain", json::present(r.take("host")));
+    if let Some(v) = json::present(r.take("httpVersion")) {
         // "HTTP/1.1" -> network.protocol "http", http.version "1.1"; the
         // version also kept as written.
         if let Some((proto, version)) = v.split_once('/') {
@@ -263,7 +254,7 @@ fn map_line<'a>(
                         .as_ref()
                         .is_some_and(|n| n.0.eq_ignore_ascii_case("user-agent"))
                 })
-                .and_then(|h| Str::cow(&h.value));
+                .and_then(|h| json::present_ref(&h.value));
             f.opt_cow("user_agent.original", ua);
         }
         f.opt_raw("aws.waf.request.headers", raw_nonempty(Some(raw)));

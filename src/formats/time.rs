@@ -1,0 +1,250 @@
+//! Every timestamp conversion the formats need, each named after the shape
+//! AWS writes, all to RFC 3339 UTC (`...Z`), which is what `@timestamp`,
+//! `event.start` and `event.end` hold:
+//!
+//! | shape | example | where | function |
+//! |---|---|---|---|
+//! | RFC 3339 | `2026-11-22T20:55:04.5+02:00` | CloudTrail, JSON lines | [`rfc3339_utc`] |
+//! | ISO 8601, `+0000` or no zone | `2018-12-20T02:59:40`, `2021-11-08T14:22:12.637611+0000` | load balancers, GuardDuty, Config, Network Firewall, Route 53 | [`iso8601_utc`], [`iso8601_utc_cow`] |
+//! | access log date | `06/Feb/2019:00:00:38 +0000` | S3 server access | [`http_date_utc`] |
+//! | epoch seconds, fraction | `1700000000.5` | CloudFront (`timestamp`) | [`epoch_seconds_utc`] |
+//! | epoch seconds, integer | `1636381332` | Network Firewall | [`seconds_rfc3339`] |
+//! | epoch milliseconds | `1510109208016` | WAF, CloudWatch Logs | [`millis_rfc3339`] |
+//! | epoch seconds or milliseconds, repeated | `1418530010` | VPC flow logs | [`EpochText`] |
+//!
+//! It does not decide which field of a format is its time: the formats do.
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
+use time::format_description::well_known::Rfc3339;
+use time::macros::format_description;
+use time::{OffsetDateTime, UtcOffset};
+
+/// An RFC 3339 time as RFC 3339 UTC (`...Z`); kept as it is when it already is.
+pub fn rfc3339_utc<'a>(s: &Cow<'a, str>) -> Option<Cow<'a, str>> {
+    let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
+    if t.offset().is_utc() && s.ends_with('Z') {
+        return Some(s.clone());
+    }
+    t.to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .ok()
+        .map(Cow::Owned)
+}
+
+/// An ISO 8601 time as RFC 3339 UTC: RFC 3339 (kept as is when it ends in
+/// `Z`), the `+0000` offsets Suricata writes, and times without a zone,
+/// which AWS writes in UTC (the load balancer logs).
+pub fn iso8601_utc(s: &str) -> Option<Cow<'_, str>> {
+    if let Some(t) = rfc3339_utc(&Cow::Borrowed(s)) {
+        return Some(t);
+    }
+    let b = s.as_bytes();
+    let n = b.len();
+    let fixed = if n > 5
+        && (b[n - 5] == b'+' || b[n - 5] == b'-')
+        && b[n - 4..].iter().all(u8::is_ascii_digit)
+        && s.contains('T')
+    {
+        format!("{}:{}", &s[..n - 2], &s[n - 2..])
+    } else if n >= 19 && b[n - 1].is_ascii_digit() && s.get(10..11) == Some("T") {
+        format!("{s}Z")
+    } else {
+        return None;
+    };
+    rfc3339_utc(&Cow::Owned(fixed)).map(|c| Cow::Owned(c.into_owned()))
+}
+
+/// [`iso8601_utc`] of text that may be owned (a JSON string with escapes).
+pub fn iso8601_utc_cow<'a>(s: &Cow<'a, str>) -> Option<Cow<'a, str>> {
+    match s {
+        Cow::Borrowed(b) => iso8601_utc(b),
+        Cow::Owned(o) => iso8601_utc(o).map(|t| Cow::Owned(t.into_owned())),
+    }
+}
+
+/// `06/Feb/2019:00:00:38 +0000` (S3 server access logs) as RFC 3339 UTC.
+pub fn http_date_utc(s: &str) -> Option<String> {
+    let format = format_description!(
+        "[day]/[month repr:short]/[year]:[hour]:[minute]:[second] [offset_hour sign:mandatory][offset_minute]"
+    );
+    OffsetDateTime::parse(s, format)
+        .ok()?
+        .to_offset(UtcOffset::UTC)
+        .format(&Rfc3339)
+        .ok()
+}
+
+/// Epoch seconds (with an optional fraction) as RFC 3339 UTC.
+pub fn epoch_seconds_utc(secs: f64) -> Option<String> {
+    if !secs.is_finite() {
+        return None;
+    }
+    let nanos = (secs * 1e9).round();
+    if nanos.abs() > 9.0e18 {
+        return None;
+    }
+    OffsetDateTime::from_unix_timestamp_nanos(nanos as i128)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
+}
+
+/// Epoch milliseconds as RFC 3339 UTC with milliseconds.
+pub fn millis_rfc3339(ms: i64) -> Option<String> {
+    let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;
+    t.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:3]Z"
+    ))
+    .ok()
+}
+
+/// Epoch seconds as RFC 3339 UTC.
+pub fn seconds_rfc3339(s: i64) -> Option<String> {
+    let t = OffsetDateTime::from_unix_timestamp(s).ok()?;
+    t.format(format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+    ))
+    .ok()
+}
+
+/// An epoch time formatted as RFC 3339 UTC with milliseconds, reused while
+/// the value repeats (flow log lines of one file share their times).
+#[derive(Default)]
+pub struct EpochText {
+    value: Option<u64>,
+    text: String,
+}
+
+impl EpochText {
+    /// Formats `raw` (epoch seconds, or milliseconds when too large to be
+    /// seconds, which some writers produce). `false` if it is not a time.
+    pub fn set(&mut self, raw: u64) -> bool {
+        if self.value == Some(raw) {
+            return true;
+        }
+        self.value = None;
+        self.text.clear();
+        // 10^11 seconds is the year 5138: larger values are milliseconds.
+        let (secs, millis) = if raw >= 100_000_000_000 {
+            (raw / 1000, raw % 1000)
+        } else {
+            (raw, 0)
+        };
+        let Ok(secs) = i64::try_from(secs) else {
+            return false;
+        };
+        let Ok(t) = OffsetDateTime::from_unix_timestamp(secs) else {
+            return false;
+        };
+        if t.year() > 9999 {
+            return false;
+        }
+        let _ = write!(
+            self.text,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+            t.year(),
+            u8::from(t.month()),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second(),
+            millis
+        );
+        self.value = Some(raw);
+        true
+    }
+
+    /// The last time set.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_times_are_kept_or_moved_to_utc() {
+        let cases = [
+            ("2026-11-22T20:55:04Z", Some("2026-11-22T20:55:04Z")),
+            (
+                "2026-11-22T10:00:00.5+02:00",
+                Some("2026-11-22T08:00:00.5Z"),
+            ),
+            ("2026-11-22T20:55:04", None),
+            ("1700000000", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(
+                rfc3339_utc(&Cow::Borrowed(input)).as_deref(),
+                want,
+                "{input}"
+            );
+        }
+    }
+
+    #[test]
+    fn iso8601_times_in_every_aws_shape() {
+        let cases = [
+            // ALB, with microseconds and Z.
+            (
+                "2018-07-02T22:23:00.186641Z",
+                Some("2018-07-02T22:23:00.186641Z"),
+            ),
+            // NLB: no zone.
+            ("2018-12-20T02:59:40", Some("2018-12-20T02:59:40Z")),
+            ("2018-12-20T02:59:40+01:00", Some("2018-12-20T01:59:40Z")),
+            // Network Firewall (Suricata): +0000 without a colon.
+            (
+                "2021-11-08T14:22:12.637611+0000",
+                Some("2021-11-08T14:22:12.637611Z"),
+            ),
+            ("2021-11-08T14:22:12-0130", Some("2021-11-08T15:52:12Z")),
+            ("2022-11-03T00:00:00", Some("2022-11-03T00:00:00Z")),
+            ("2018-13-20T02:59:40", None),
+            ("yesterday", None),
+            ("", None),
+        ];
+        for (input, want) in cases {
+            assert_eq!(iso8601_utc(input).as_deref(), want, "{input}");
+            let owned = Cow::Owned(input.to_string());
+            assert_eq!(iso8601_utc_cow(&owned).as_deref(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn access_log_dates_and_epoch_times() {
+        assert_eq!(
+            http_date_utc("06/Feb/2019:00:00:38 +0100").as_deref(),
+            Some("2019-02-05T23:00:38Z")
+        );
+        assert_eq!(http_date_utc("06/Foo/2019:00:00:38 +0000"), None);
+        assert_eq!(
+            epoch_seconds_utc(1_700_000_000.5).as_deref(),
+            Some("2023-11-14T22:13:20.5Z")
+        );
+        assert_eq!(epoch_seconds_utc(f64::NAN), None);
+        assert_eq!(
+            millis_rfc3339(1510109208016).as_deref(),
+            Some("2017-11-08T02:46:48.016Z")
+        );
+        assert_eq!(millis_rfc3339(i64::MAX), None);
+        assert_eq!(
+            seconds_rfc3339(1636381332).as_deref(),
+            Some("2021-11-08T14:22:12Z")
+        );
+    }
+
+    #[test]
+    fn flow_log_epochs_in_seconds_or_milliseconds() {
+        let mut t = EpochText::default();
+        assert!(t.set(1418530010));
+        assert_eq!(t.as_str(), "2014-12-14T04:06:50.000Z");
+        assert!(t.set(1418530010123));
+        assert_eq!(t.as_str(), "2014-12-14T04:06:50.123Z");
+        assert!(!t.set(u64::MAX));
+    }
+}
