@@ -69,14 +69,18 @@ pub fn sniff(prefix: &[u8]) -> Format {
         // A complete first line that is not JSON: a text log that happens to
         // start with a brace. (Only the first value: CloudWatch Logs via
         // Firehose concatenates objects without a separator.)
+        // A first line that is an unfinished object (`{` alone: pretty-printed
+        // JSON) is not text: the rows judge the whole prefix instead.
         let complete = first_line.len() < p.len();
         let first_value = serde_json::Deserializer::from_slice(first_line)
             .into_iter::<serde::de::IgnoredAny>()
             .next();
-        if complete && !matches!(first_value, Some(Ok(_))) {
+        let unfinished = matches!(&first_value, Some(Err(e)) if e.is_eof());
+        if complete && !unfinished && !matches!(first_value, Some(Ok(_))) {
             return fallback(false);
         }
-        return first(&|s| matches!(s, Sniff::JsonLine(is) if is(first_line)))
+        let judged = if unfinished { p } else { first_line };
+        return first(&|s| matches!(s, Sniff::JsonLine(is) if is(judged)))
             .unwrap_or_else(|| fallback(true));
     }
     first(&|s| matches!(s, Sniff::TextLine(is) if is(first_line)))
@@ -201,6 +205,9 @@ mod tests {
             (b"{not json} but a text log\nsecond line\n", Format::Text),
             (b"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}\n", Format::CloudWatchLogs),
             (b"{\"cut\": \"a first line longer than the prefix", Format::JsonLines),
+            (b"{\n  \"messageType\": \"DATA_MESSAGE\",\n  \"logGroup\": \"g\",\n  \"logEvents\": []\n}\n", Format::CloudWatchLogs),
+            (b"{\n\t\"fileVersion\":\"1.0\",\n\t\"configurationItems\":[]}\n", Format::Config),
+            (b"{\n  \"@timestamp\": \"2021-12-28T11:33:08.160Z\"\n}\n", Format::JsonLines),
             (b"\x00\x01binary", Format::Text),
             (b"Nov 22 20:55:04 host sshd[1]: Accepted publickey", Format::Text),
         ];
