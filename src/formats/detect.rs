@@ -199,6 +199,8 @@ mod tests {
             (b"tls 2.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341", Format::Elb),
             (b"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29", Format::Elb),
             (b"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3", Format::S3Access),
+            (b"a888cc55f7777eee555d999b888888b8e66d0000000fff999d555a8effff2a000a b [07/Mar/2025:15:13:41 +0000] 88.88.88.88", Format::S3Access),
+            (b"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be b [not a time] 192.0.2.3", Format::Text),
             (b"#Version: 1.0\n#Fields: date time x-edge-location sc-bytes\n", Format::CloudFront),
             (b"", Format::Text),
             (b"[1,2]", Format::Text),
