@@ -212,6 +212,9 @@ mod tests {
             (b"{\n  \"@timestamp\": \"2021-12-28T11:33:08.160Z\"\n}\n", Format::JsonLines),
             (b"\x00\x01binary", Format::Text),
             (b"Nov 22 20:55:04 host sshd[1]: Accepted publickey", Format::Text),
+            (b"5 64111117617 eni-069xxxxxb7a490 89.160.20.156 10.200.0.0 50041 33004 17 52 1 164000066 1640000297 REJECT OK vpc-1", Format::VpcFlow),
+            (b"3 - 748335378900 tgw-0a12bc34de56f7890 tgw-attach-0789ijkl - - vpc-0jkl5678 vpc-0ghi9012 - - eni-0cc3dd4ee5f66aa7b - - 1.128.0.0 OK", Format::VpcFlow),
+            (b"5 apples and 3 pears are not a flow log OK", Format::Text),
         ];
         for (prefix, want) in cases {
             assert_eq!(

@@ -474,11 +474,28 @@ pub fn sniff(line: &[u8]) -> bool {
         return true;
     }
     let [version, account, interface] = detect::tokens(line);
-    !version.is_empty()
+    let v2 = !version.is_empty()
         && version.iter().all(u8::is_ascii_digit)
         && account.len() == 12
         && account.iter().all(u8::is_ascii_digit)
-        && (interface.starts_with(b"eni-") || interface == b"-")
+        && (interface.starts_with(b"eni-") || interface == b"-");
+    v2 || is_later_default_line(line)
+}
+
+/// A headerless line of a later default layout (v3-v8, Transit Gateway):
+/// a version 3-8 first, at least 14 fields, an interface or gateway id and
+/// a log status among them.
+fn is_later_default_line(line: &[u8]) -> bool {
+    let fields: Vec<&[u8]> = line.split(|b| *b == b' ').collect();
+    let version_ok = matches!(fields.first(), Some([b'3'..=b'8']));
+    version_ok
+        && fields.len() >= 14
+        && fields
+            .iter()
+            .any(|f| f.starts_with(b"eni-") || f.starts_with(b"tgw-"))
+        && fields
+            .iter()
+            .any(|f| matches!(*f, b"OK" | b"NODATA" | b"SKIPDATA"))
 }
 
 /// Flow log lines: the header (when there is one) sets the columns, kept
