@@ -41,6 +41,47 @@ const EXPECTED: &[(&str, Format, &str)] = &[
     ),
 ];
 
+/// Known detection failures not fixed yet: (file, detected), with why. The
+/// test fails if any other file is misdetected, and also if one of these is
+/// detected right (then remove it here).
+const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[
+    (
+        "real/cloudfront/loki-cloudfront-v2.json.gz",
+        Format::JsonLines,
+        "CloudFront standard logging v2 JSON output: no sniffer yet",
+    ),
+    (
+        "real/vpcflow/beats-custom-nat-gateway.log",
+        Format::Text,
+        "custom-format header that does not start with `version`",
+    ),
+];
+
+/// Known line losses not fixed yet: (file, error events), with why. The test
+/// fails on any other loss, and if one of these no longer loses lines.
+const KNOWN_LINE_LOSSES: &[(&str, usize, &str)] = &[
+    (
+        "real/cloudfront/loki-cloudfront-v2.json.gz",
+        1,
+        "the CloudFront parser reads W3C/tab lines only, not v2 JSON lines",
+    ),
+    (
+        "real/json/esf-cloudwatch-log-1.json",
+        5,
+        "JSON lines parser: a pretty-printed document is cut into lines",
+    ),
+    (
+        "real/vpcflow/beats-custom-transit-gateway.log",
+        1,
+        "17 fields and no header: the layout is not knowable without the flow log's format",
+    ),
+    (
+        "real/waf/aws-log-parser-waf-pretty.json",
+        63,
+        "WAF parser: one record a line only, this record is pretty-printed",
+    ),
+];
+
 /// Real samples allowed to have error events, with why.
 const ERRORS_ALLOWED: &[(&str, &str)] = &[(
     "real/json/lnav-logfile_json_invalid.json",
@@ -134,7 +175,20 @@ fn every_sample_is_detected_by_content() {
         let got = detect::sniff(&data[..data.len().min(SNIFF_BYTES)]);
         let want = expected(&rel);
         *matrix.entry((want.name(), got.name())).or_default() += 1;
-        if got != want {
+        let known = KNOWN_MISDETECTED.iter().find(|(p, _, _)| *p == rel);
+        if let Some((_, as_known, _)) = known {
+            if got == want {
+                wrong.push(format!(
+                    "{rel}: now detected right: remove it from KNOWN_MISDETECTED"
+                ));
+            } else if got != *as_known {
+                wrong.push(format!(
+                    "{rel}: known misdetected as {}, now detected {}",
+                    as_known.name(),
+                    got.name()
+                ));
+            }
+        } else if got != want {
             wrong.push(format!(
                 "{rel}: expected {}, detected {}",
                 want.name(),
@@ -242,7 +296,15 @@ fn every_line_of_every_real_sample_is_kept() {
                     failures.push(format!("{rel}: no events"));
                 }
                 let allowed = ERRORS_ALLOWED.iter().any(|(p, _)| *p == rel);
-                if !parsed.errors.is_empty() && !allowed {
+                let known = KNOWN_LINE_LOSSES.iter().find(|(p, _, _)| *p == rel);
+                if let Some((_, n, _)) = known {
+                    if parsed.errors.len() != *n {
+                        failures.push(format!(
+                            "{rel}: known to lose {n} line(s), now {} error event(s): update KNOWN_LINE_LOSSES",
+                            parsed.errors.len()
+                        ));
+                    }
+                } else if !parsed.errors.is_empty() && !allowed {
                     failures.push(format!(
                         "{rel}: {} error event(s), first: {}",
                         parsed.errors.len(),
