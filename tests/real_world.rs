@@ -44,18 +44,11 @@ const EXPECTED: &[(&str, Format, &str)] = &[
 /// Known detection failures not fixed yet: (file, detected), with why. The
 /// test fails if any other file is misdetected, and also if one of these is
 /// detected right (then remove it here).
-const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[
-    (
-        "real/cloudfront/loki-cloudfront-v2.json.gz",
-        Format::JsonLines,
-        "CloudFront standard logging v2 JSON output: no sniffer yet",
-    ),
-    (
-        "real/vpcflow/beats-custom-nat-gateway.log",
-        Format::Text,
-        "custom-format header that does not start with `version`",
-    ),
-];
+const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[(
+    "real/cloudfront/loki-cloudfront-v2.json.gz",
+    Format::JsonLines,
+    "CloudFront standard logging v2 JSON output: no sniffer yet",
+)];
 
 /// Known line losses not fixed yet: (file, error events), with why. The test
 /// fails on any other loss, and if one of these no longer loses lines.
