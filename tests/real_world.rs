@@ -44,20 +44,11 @@ const EXPECTED: &[(&str, Format, &str)] = &[
 /// Known detection failures not fixed yet: (file, detected), with why. The
 /// test fails if any other file is misdetected, and also if one of these is
 /// detected right (then remove it here).
-const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[(
-    "real/cloudfront/loki-cloudfront-v2.json.gz",
-    Format::JsonLines,
-    "CloudFront standard logging v2 JSON output: no sniffer yet",
-)];
+const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[];
 
 /// Known line losses not fixed yet: (file, error events), with why. The test
 /// fails on any other loss, and if one of these no longer loses lines.
 const KNOWN_LINE_LOSSES: &[(&str, usize, &str)] = &[
-    (
-        "real/cloudfront/loki-cloudfront-v2.json.gz",
-        1,
-        "the CloudFront parser reads W3C/tab lines only, not v2 JSON lines",
-    ),
     (
         "real/json/esf-cloudwatch-log-1.json",
         5,

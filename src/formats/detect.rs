@@ -80,11 +80,17 @@ pub fn sniff(prefix: &[u8]) -> Format {
             return fallback(false);
         }
         let judged = if unfinished { p } else { first_line };
-        return first(&|s| matches!(s, Sniff::JsonLine(is) if is(judged)))
-            .unwrap_or_else(|| fallback(true));
+        return first(&|s| match s {
+            Sniff::JsonLine(is) | Sniff::TextOrJsonLine { json: is, .. } => is(judged),
+            _ => false,
+        })
+        .unwrap_or_else(|| fallback(true));
     }
-    first(&|s| matches!(s, Sniff::TextLine(is) if is(first_line)))
-        .unwrap_or_else(|| fallback(false))
+    first(&|s| match s {
+        Sniff::TextLine(is) | Sniff::TextOrJsonLine { text: is, .. } => is(first_line),
+        _ => false,
+    })
+    .unwrap_or_else(|| fallback(false))
 }
 
 /// The row that takes what no other claims: JSON or not.
