@@ -48,23 +48,11 @@ const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[];
 
 /// Known line losses not fixed yet: (file, error events), with why. The test
 /// fails on any other loss, and if one of these no longer loses lines.
-const KNOWN_LINE_LOSSES: &[(&str, usize, &str)] = &[
-    (
-        "real/json/esf-cloudwatch-log-1.json",
-        5,
-        "JSON lines parser: a pretty-printed document is cut into lines",
-    ),
-    (
-        "real/vpcflow/beats-custom-transit-gateway.log",
-        1,
-        "17 fields and no header: the layout is not knowable without the flow log's format",
-    ),
-    (
-        "real/waf/aws-log-parser-waf-pretty.json",
-        63,
-        "WAF parser: one record a line only, this record is pretty-printed",
-    ),
-];
+const KNOWN_LINE_LOSSES: &[(&str, usize, &str)] = &[(
+    "real/vpcflow/beats-custom-transit-gateway.log",
+    1,
+    "17 fields and no header: the layout is not knowable without the flow log's format",
+)];
 
 /// Real samples allowed to have error events, with why.
 const ERRORS_ALLOWED: &[(&str, &str)] = &[(
