@@ -179,6 +179,15 @@ pub fn sniff(line: &[u8]) -> bool {
     line.starts_with(b"#Version:") || line.starts_with(b"#Fields: date time x-edge-location")
 }
 
+/// A standard logging v2 record delivered as JSON lines: an object whose
+/// first members are CloudFront field names (`date`/`timestamp` with
+/// `x-edge-location`, or `x-edge-request-id`).
+pub fn sniff_json(line: &[u8]) -> bool {
+    let head = &line[..line.len().min(512)];
+    let has = |n: &[u8]| head.windows(n.len()).any(|w| w == n);
+    has(b"\"x-edge-location\"") || has(b"\"x-edge-request-id\"")
+}
+
 /// CloudFront's log file names: `E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz`.
 pub fn is_log_file_name(name: &str) -> bool {
     let mut parts = name.split('.');
@@ -210,6 +219,11 @@ pub struct CloudFrontLines {
     columns: Vec<Col>,
     names: Vec<String>,
     arrays: JsonArrays,
+    /// A JSON line (standard logging v2 JSON output) rewritten as a W3C
+    /// line, with its own columns.
+    json_line: String,
+    json_columns: Vec<Col>,
+    json_names: Vec<String>,
 }
 
 impl LineFormat for CloudFrontLines {
@@ -241,11 +255,59 @@ impl LineFormat for CloudFrontLines {
         ev: &mut ParsedEvent<'a>,
     ) -> Result<Option<String>, String> {
         self.arrays.clear();
+        if line.trim_start().starts_with('{') {
+            return self.map_json(line, ev);
+        }
         map_line(line, &self.columns, &self.names, ev, &mut self.arrays)?;
         let this: &'a Self = self;
         this.arrays.put(&mut ev.fields);
         this.arrays
             .put_members(&mut ev.fields, "aws.cloudfront.*", WRITTEN);
+        Ok(None)
+    }
+}
+
+impl CloudFrontLines {
+    /// A JSON line: its members (field name -> value) become a W3C line
+    /// and the columns its names give; a tab inside a value becomes a space.
+    fn map_json<'a>(
+        &'a mut self,
+        line: &'a str,
+        ev: &mut ParsedEvent<'a>,
+    ) -> Result<Option<String>, String> {
+        let obj: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(line).map_err(|e| format!("not a JSON object: {e}"))?;
+        self.json_line.clear();
+        self.json_names.clear();
+        for (name, value) in obj {
+            if !self.json_names.is_empty() {
+                self.json_line.push('\t');
+            }
+            match value {
+                serde_json::Value::String(s) => self.json_line.push_str(&s.replace('\t', " ")),
+                serde_json::Value::Null => self.json_line.push('-'),
+                other => self.json_line.push_str(&other.to_string()),
+            }
+            self.json_names.push(name);
+        }
+        self.json_columns = self
+            .json_names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| column(i, name))
+            .collect();
+        let Self {
+            json_line,
+            json_columns,
+            json_names,
+            arrays,
+            ..
+        } = self;
+        let json_line: &'a str = json_line;
+        map_line(json_line, json_columns, json_names, ev, arrays)?;
+        let arrays: &'a JsonArrays = arrays;
+        arrays.put(&mut ev.fields);
+        arrays.put_members(&mut ev.fields, "aws.cloudfront.*", WRITTEN);
         Ok(None)
     }
 }
@@ -256,6 +318,9 @@ impl Default for CloudFrontLines {
             columns: LEGACY.to_vec(),
             names: Vec::new(),
             arrays: JsonArrays::default(),
+            json_line: String::new(),
+            json_columns: Vec::new(),
+            json_names: Vec::new(),
         }
     }
 }
@@ -703,6 +768,15 @@ mod tests {
             &evs[10],
             &[("aws.cloudfront.x_forwarded_for", "localhost:8080")],
         );
+    }
+
+    #[test]
+    fn json_lines_of_standard_logging_v2_are_read() {
+        assert!(super::sniff_json(br#"{"date": "2023-04-26", "time": "07:25:11", "x-edge-location": "ABC11-C1"}"#));
+        let line = br#"{"date": "2023-04-26", "time": "07:25:11", "x-edge-location": "ABC11-C1", "sc-status": "200", "cs-method": "GET", "new-field": "x"}"#;
+        let (evs, _) = events(line);
+        assert_eq!(evs.len(), 1);
+        assert!(evs[0].error.is_none(), "{:?}", evs[0].error);
     }
 
     #[test]

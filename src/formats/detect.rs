@@ -69,18 +69,28 @@ pub fn sniff(prefix: &[u8]) -> Format {
         // A complete first line that is not JSON: a text log that happens to
         // start with a brace. (Only the first value: CloudWatch Logs via
         // Firehose concatenates objects without a separator.)
+        // A first line that is an unfinished object (`{` alone: pretty-printed
+        // JSON) is not text: the rows judge the whole prefix instead.
         let complete = first_line.len() < p.len();
         let first_value = serde_json::Deserializer::from_slice(first_line)
             .into_iter::<serde::de::IgnoredAny>()
             .next();
-        if complete && !matches!(first_value, Some(Ok(_))) {
+        let unfinished = matches!(&first_value, Some(Err(e)) if e.is_eof());
+        if complete && !unfinished && !matches!(first_value, Some(Ok(_))) {
             return fallback(false);
         }
-        return first(&|s| matches!(s, Sniff::JsonLine(is) if is(first_line)))
-            .unwrap_or_else(|| fallback(true));
+        let judged = if unfinished { p } else { first_line };
+        return first(&|s| match s {
+            Sniff::JsonLine(is) | Sniff::TextOrJsonLine { json: is, .. } => is(judged),
+            _ => false,
+        })
+        .unwrap_or_else(|| fallback(true));
     }
-    first(&|s| matches!(s, Sniff::TextLine(is) if is(first_line)))
-        .unwrap_or_else(|| fallback(false))
+    first(&|s| match s {
+        Sniff::TextLine(is) | Sniff::TextOrJsonLine { text: is, .. } => is(first_line),
+        _ => false,
+    })
+    .unwrap_or_else(|| fallback(false))
 }
 
 /// The row that takes what no other claims: JSON or not.
@@ -195,14 +205,22 @@ mod tests {
             (b"tls 2.0 2018-12-20T02:59:40 net/my-network-loadbalancer/c6e77e28c25b2234 g3d4b5e8bb8464cd 72.21.218.154:51341", Format::Elb),
             (b"2015-05-13T23:39:43.945958Z my-loadbalancer 192.168.131.39:2817 10.0.0.1:80 0.000073 0.001048 0.000057 200 200 0 29", Format::Elb),
             (b"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 [06/Feb/2019:00:00:38 +0000] 192.0.2.3", Format::S3Access),
+            (b"a888cc55f7777eee555d999b888888b8e66d0000000fff999d555a8effff2a000a b [07/Mar/2025:15:13:41 +0000] 88.88.88.88", Format::S3Access),
+            (b"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be b [not a time] 192.0.2.3", Format::Text),
             (b"#Version: 1.0\n#Fields: date time x-edge-location sc-bytes\n", Format::CloudFront),
             (b"", Format::Text),
             (b"[1,2]", Format::Text),
             (b"{not json} but a text log\nsecond line\n", Format::Text),
             (b"{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}{\"messageType\":\"DATA_MESSAGE\",\"logGroup\":\"g\"}\n", Format::CloudWatchLogs),
             (b"{\"cut\": \"a first line longer than the prefix", Format::JsonLines),
+            (b"{\n  \"messageType\": \"DATA_MESSAGE\",\n  \"logGroup\": \"g\",\n  \"logEvents\": []\n}\n", Format::CloudWatchLogs),
+            (b"{\n\t\"fileVersion\":\"1.0\",\n\t\"configurationItems\":[]}\n", Format::Config),
+            (b"{\n  \"@timestamp\": \"2021-12-28T11:33:08.160Z\"\n}\n", Format::JsonLines),
             (b"\x00\x01binary", Format::Text),
             (b"Nov 22 20:55:04 host sshd[1]: Accepted publickey", Format::Text),
+            (b"5 64111117617 eni-069xxxxxb7a490 89.160.20.156 10.200.0.0 50041 33004 17 52 1 164000066 1640000297 REJECT OK vpc-1", Format::VpcFlow),
+            (b"3 - 748335378900 tgw-0a12bc34de56f7890 tgw-attach-0789ijkl - - vpc-0jkl5678 vpc-0ghi9012 - - eni-0cc3dd4ee5f66aa7b - - 1.128.0.0 OK", Format::VpcFlow),
+            (b"5 apples and 3 pears are not a flow log OK", Format::Text),
         ];
         for (prefix, want) in cases {
             assert_eq!(

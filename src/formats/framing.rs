@@ -43,7 +43,11 @@ pub trait LineFormat {
     ) -> Result<Option<String>, String>;
 }
 
-/// Runs `format` over every line of `reader`.
+/// Runs `format` over every line of `reader`. For JSON formats (`TRIM`), a
+/// line that is `{` alone (pretty-printed JSON) is joined with the lines
+/// that follow until the object is complete (or the line length limit is
+/// reached): one event, numbered by its first line. A one-line object cut
+/// short stays one error event.
 fn run_lines<F: LineFormat>(
     format: &mut F,
     reader: &mut dyn BufRead,
@@ -52,6 +56,8 @@ fn run_lines<F: LineFormat>(
 ) -> Result<ParseStats, FormatError> {
     let mut stats = ParseStats::default();
     let mut lines = Lines::new(reader, limits.max_line_bytes);
+    let mut pending = String::new();
+    let mut pending_at: Option<(u64, u64)> = None;
     while let Some(line) = lines.next_line()? {
         if is_blank(line.bytes) {
             stats.skipped += 1;
@@ -59,30 +65,78 @@ fn run_lines<F: LineFormat>(
         }
         let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
         let text: &str = if F::TRIM { text.trim() } else { &text };
-        if format.header(text) {
-            stats.skipped += 1;
-            continue;
-        }
-        let mut ev = ParsedEvent::new(F::DATASET, text);
-        ev.offset = Some(line.offset);
-        match format.map(text, &mut ev) {
-            Ok(None) => ev.error = utf8_error,
-            Ok(Some(note)) => {
-                ev.error = Some(Cow::Owned(format!("line {}: {note}", line.number)));
+        if F::TRIM {
+            if let Some((number, offset)) = pending_at {
+                pending.push('\n');
+                pending.push_str(text);
+                if unfinished_object(&pending) && pending.len() <= limits.max_line_bytes {
+                    continue;
+                }
+                pending_at = None;
+                one(
+                    format, &pending, utf8_error, number, offset, &mut stats, emit,
+                )?;
+                continue;
             }
-            Err(why) => {
-                ev.fields.clear();
-                ev.timestamp = None;
-                ev.error = Some(Cow::Owned(format!(
-                    "line {}: not {}: {why}",
-                    line.number,
-                    F::WHAT
-                )));
+            if text == "{" {
+                pending.clear();
+                pending.push_str(text);
+                pending_at = Some((line.number, line.offset));
+                continue;
             }
         }
-        send(emit, &mut stats, ev)?;
+        one(
+            format,
+            text,
+            utf8_error,
+            line.number,
+            line.offset,
+            &mut stats,
+            emit,
+        )?;
+    }
+    if let Some((number, offset)) = pending_at {
+        one(format, &pending, None, number, offset, &mut stats, emit)?;
     }
     Ok(stats)
+}
+
+/// Whether `text` is the start of a JSON value that ends too soon.
+fn unfinished_object(text: &str) -> bool {
+    matches!(
+        serde_json::from_str::<serde::de::IgnoredAny>(text),
+        Err(e) if e.is_eof()
+    )
+}
+
+/// One non-blank line (or joined JSON object): a header, or an event.
+fn one<F: LineFormat>(
+    format: &mut F,
+    text: &str,
+    utf8_error: Option<Cow<'static, str>>,
+    number: u64,
+    offset: u64,
+    stats: &mut ParseStats,
+    emit: &mut Emit<'_>,
+) -> Result<(), FormatError> {
+    if format.header(text) {
+        stats.skipped += 1;
+        return Ok(());
+    }
+    let mut ev = ParsedEvent::new(F::DATASET, text);
+    ev.offset = Some(offset);
+    match format.map(text, &mut ev) {
+        Ok(None) => ev.error = utf8_error,
+        Ok(Some(note)) => {
+            ev.error = Some(Cow::Owned(format!("line {number}: {note}")));
+        }
+        Err(why) => {
+            ev.fields.clear();
+            ev.timestamp = None;
+            ev.error = Some(Cow::Owned(format!("line {number}: not {}: {why}", F::WHAT)));
+        }
+    }
+    send(emit, stats, ev)
 }
 
 /// The line as text; invalid UTF-8 is replaced (U+FFFD) and reported.

@@ -166,6 +166,16 @@ mod tests {
     }
 
     #[test]
+    fn a_pretty_printed_object_is_one_event() {
+        let input = b"{\n  \"a\": 1,\n  \"b\": {\"c\": 2}\n}\n{\"d\":3}\n{\n  \"cut\":\n";
+        let (evs, stats) = run(Format::JsonLines, input, 1000).unwrap();
+        assert_eq!(evs.len(), 3);
+        assert!(evs[0].error.is_none() && evs[1].error.is_none());
+        assert!(evs[0].original.contains("\"c\": 2"));
+        assert_eq!(stats.errors, 1, "the object cut short at the end is an error event");
+    }
+
+    #[test]
     fn malformed_lines_become_error_events() {
         let input =
             b"{\"ok\":1}\nnot json\n{\"broken\":\n[1,2]\n{\"a\":1} trailing\n{\"bad\":\"\xff\"}\n";

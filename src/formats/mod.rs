@@ -69,6 +69,12 @@ pub enum Sniff {
     JsonLine(fn(&[u8]) -> bool),
     /// Tried on a first line that is not JSON.
     TextLine(fn(&[u8]) -> bool),
+    /// A line format that also comes as JSON lines: `text` as [`Sniff::TextLine`],
+    /// `json` as [`Sniff::JsonLine`].
+    TextOrJsonLine {
+        text: fn(&[u8]) -> bool,
+        json: fn(&[u8]) -> bool,
+    },
     /// JSON that no row claims.
     OtherJson,
     /// Anything else.
@@ -191,7 +197,10 @@ format_table! {
         dataset: cloudfront::DATASET,
         key_services: &[],
         key_name: Some(cloudfront::is_log_file_name),
-        sniff: Sniff::TextLine(cloudfront::sniff),
+        sniff: Sniff::TextOrJsonLine {
+            text: cloudfront::sniff,
+            json: cloudfront::sniff_json,
+        },
         parse: framing::parse_lines::<cloudfront::CloudFrontLines>,
         doc: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
         example_key: "cloudfront/E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz",

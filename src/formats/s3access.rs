@@ -24,8 +24,15 @@ pub const DATASET: &str = "aws.s3access";
 
 /// `<64-hex owner> <bucket> [06/Feb/2019:00:00:38 +0000] ...`
 pub fn sniff(line: &[u8]) -> bool {
+    // The owner is a canonical user id (64 hex digits in AWS's files; other
+    // lengths are seen in anonymized ones), the time `[06/Feb/2019:00:00:38`.
     let [owner, _bucket, time] = tokens(line);
-    owner.len() == 64 && owner.iter().all(u8::is_ascii_hexdigit) && time.starts_with(b"[")
+    let is_time = time.len() > 12
+        && time[0] == b'['
+        && time[3] == b'/'
+        && time[7] == b'/'
+        && time[12] == b':';
+    owner.len() >= 32 && owner.iter().all(u8::is_ascii_hexdigit) && is_time
 }
 
 /// One line of space-separated fields; JSON arrays are built in a buffer

@@ -468,17 +468,54 @@ enum Layout {
 }
 
 /// A header line (`version ... srcaddr`, or `resource-type` for Transit
-/// Gateway), or a default-format line: `2 123456789012 eni-0a1b2c3d ...`.
+/// Gateway; or a custom one in any order: three or more names, all flow
+/// log fields, `srcaddr` or `interface-id` among them), or a default-format
+/// line: `2 123456789012 eni-0a1b2c3d ...`.
 pub fn sniff(line: &[u8]) -> bool {
     if line.starts_with(b"version ") && (has(line, " srcaddr") || has(line, " resource-type")) {
         return true;
     }
+    if is_custom_header(line) {
+        return true;
+    }
     let [version, account, interface] = detect::tokens(line);
-    !version.is_empty()
+    let v2 = !version.is_empty()
         && version.iter().all(u8::is_ascii_digit)
         && account.len() == 12
         && account.iter().all(u8::is_ascii_digit)
-        && (interface.starts_with(b"eni-") || interface == b"-")
+        && (interface.starts_with(b"eni-") || interface == b"-");
+    v2 || is_later_default_line(line)
+}
+
+/// A custom-format header that does not start with `version`
+/// (`instance-id interface-id srcaddr dstaddr ...`): every token a known
+/// field name, at least three, one of them `srcaddr` or `interface-id`.
+fn is_custom_header(line: &[u8]) -> bool {
+    let Ok(line) = std::str::from_utf8(line) else {
+        return false;
+    };
+    let names: Vec<String> = tokens(line)
+        .map(|t| t.to_ascii_lowercase().replace('_', "-"))
+        .collect();
+    names.len() >= 3
+        && names.iter().all(|n| known(n).is_some())
+        && names.iter().any(|n| n == "srcaddr" || n == "interface-id")
+}
+
+/// A headerless line of a later default layout (v3-v8, Transit Gateway):
+/// a version 3-8 first, at least 14 fields, an interface or gateway id and
+/// a log status among them.
+fn is_later_default_line(line: &[u8]) -> bool {
+    let fields: Vec<&[u8]> = line.split(|b| *b == b' ').collect();
+    let version_ok = matches!(fields.first(), Some([b'3'..=b'8']));
+    version_ok
+        && fields.len() >= 14
+        && fields
+            .iter()
+            .any(|f| f.starts_with(b"eni-") || f.starts_with(b"tgw-"))
+        && fields
+            .iter()
+            .any(|f| matches!(*f, b"OK" | b"NODATA" | b"SKIPDATA"))
 }
 
 /// Flow log lines: the header (when there is one) sets the columns, kept
@@ -1099,6 +1136,13 @@ mod tests {
         assert_eq!(ev.s("source.ip"), Some("10.0.0.1"));
         assert_eq!(ev.n("destination.port"), Some(51000));
         assert_eq!(ev.ts.as_deref(), Some("2023-11-14T22:13:20.000Z"));
+    }
+
+    #[test]
+    fn custom_header_without_version_is_sniffed() {
+        assert!(sniff(b"instance-id interface-id srcaddr dstaddr pkt-srcaddr pkt-dstaddr"));
+        assert!(!sniff(b"instance-id interface-id"));
+        assert!(!sniff(b"the source srcaddr was here"));
     }
 
     #[test]

@@ -1,0 +1,484 @@
+//! Real-world variants (issue 12): every sample under `tests/data/` (the old
+//! ones and the peers' files under `tests/data/real/`, see its SOURCES.md).
+//!
+//! - Detection by content: each file, decompressed as the function does, is
+//!   sniffed under a key that names no format; the detected format must be
+//!   the folder's (or the one [`EXPECTED`] gives). A confusion matrix is
+//!   printed (`cargo test --test real_world -- --nocapture`).
+//! - Every line kept: each real sample parses as its format without a
+//!   whole-object error and without error events, unless [`ERRORS_ALLOWED`]
+//!   says why.
+//! - Appended fields kept: ALB `classification`, `classification_reason`,
+//!   `conn_trace_id` (and later columns), VPC flow log fields beyond the v2
+//!   default, S3 access log fields from `Access Point ARN` on are found in
+//!   the record.
+
+use std::collections::{BTreeMap, HashSet};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use s3_log_forwarder::formats::{self, detect, Format, Limits};
+use s3_log_forwarder::record::{ObjectContext, RecordWriter};
+use s3_log_forwarder::source::decode::{self, Counters};
+use serde_json::Value;
+
+/// A key that names no format: detection must go by content.
+const KEY: &str = "logs/2025/03/07/part-0001";
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// Files whose expected format is not their folder's, with why.
+const EXPECTED: &[(&str, Format, &str)] = &[
+    (
+        "elastic/cloudtrail/",
+        Format::JsonLines,
+        "Elastic's CloudTrail inputs are single records, one a line, not CloudTrail files",
+    ),
+    (
+        "real/cloudwatch/datadog-cloudwatch-log-timeout.json",
+        Format::CloudWatchLogs,
+        "pretty-printed subscription message",
+    ),
+];
+
+/// Known detection failures not fixed yet: (file, detected), with why. The
+/// test fails if any other file is misdetected, and also if one of these is
+/// detected right (then remove it here).
+const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[];
+
+/// Known line losses not fixed yet: (file, error events), with why. The test
+/// fails on any other loss, and if one of these no longer loses lines.
+const KNOWN_LINE_LOSSES: &[(&str, usize, &str)] = &[(
+    "real/vpcflow/beats-custom-transit-gateway.log",
+    1,
+    "17 fields and no header: the layout is not knowable without the flow log's format",
+)];
+
+/// Real samples allowed to have error events, with why.
+const ERRORS_ALLOWED: &[(&str, &str)] = &[(
+    "real/json/lnav-logfile_json_invalid.json",
+    "lnav's test of invalid JSON lines: some lines really are not JSON",
+)];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|d| d.path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            walk(&path, out);
+            continue;
+        }
+        let name = path.to_string_lossy();
+        if name.ends_with(".md") || name.ends_with("-expected.json") {
+            continue;
+        }
+        out.push(path);
+    }
+}
+
+fn corpus() -> Vec<(String, PathBuf)> {
+    let mut files = Vec::new();
+    walk(&root(), &mut files);
+    files
+        .into_iter()
+        .map(|p| {
+            let rel = p
+                .strip_prefix(root())
+                .expect("under tests/data")
+                .to_string_lossy()
+                .replace('\\', "/");
+            (rel, p)
+        })
+        .collect()
+}
+
+/// The format a folder name stands for.
+fn folder_format(name: &str) -> Format {
+    match name {
+        "firewall" => Format::NetworkFirewall,
+        "route53" => Format::Route53Resolver,
+        other => other
+            .parse()
+            .unwrap_or_else(|e| panic!("folder {other}: {e}")),
+    }
+}
+
+fn expected(rel: &str) -> Format {
+    if let Some((_, f, _)) = EXPECTED.iter().find(|(p, _, _)| rel.starts_with(p)) {
+        return *f;
+    }
+    let mut parts = rel.split('/');
+    let first = parts.next().unwrap_or("");
+    let folder = if first == "real" || first == "elastic" {
+        parts.next().unwrap_or("")
+    } else {
+        first
+    };
+    folder_format(folder)
+}
+
+/// The file decompressed as the function does (by content).
+fn decoded(path: &Path) -> Vec<u8> {
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (_, mut reader) = decode::open(file, u64::MAX, 1 << 30, &Counters::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut out = Vec::new();
+    reader
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    out
+}
+
+#[test]
+fn every_sample_is_detected_by_content() {
+    assert!(detect::from_key(KEY).is_none());
+    let mut matrix: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut wrong = Vec::new();
+    for (rel, path) in corpus() {
+        let data = decoded(&path);
+        let got = detect::sniff(&data[..data.len().min(SNIFF_BYTES)]);
+        let want = expected(&rel);
+        *matrix.entry((want.name(), got.name())).or_default() += 1;
+        let known = KNOWN_MISDETECTED.iter().find(|(p, _, _)| *p == rel);
+        if let Some((_, as_known, _)) = known {
+            if got == want {
+                wrong.push(format!(
+                    "{rel}: now detected right: remove it from KNOWN_MISDETECTED"
+                ));
+            } else if got != *as_known {
+                wrong.push(format!(
+                    "{rel}: known misdetected as {}, now detected {}",
+                    as_known.name(),
+                    got.name()
+                ));
+            }
+        } else if got != want {
+            wrong.push(format!(
+                "{rel}: expected {}, detected {}",
+                want.name(),
+                got.name()
+            ));
+        }
+    }
+    let names: Vec<&str> = Format::ALL.iter().map(|f| f.name()).collect();
+    println!("\nconfusion matrix (rows expected, columns detected)");
+    print!("{:>16}", "");
+    for n in &names {
+        print!(" {:>6}", &n[..n.len().min(6)]);
+    }
+    println!();
+    for row in &names {
+        if !matrix.keys().any(|(w, _)| w == row) {
+            continue;
+        }
+        print!("{row:>16}");
+        for col in &names {
+            let n = matrix.get(&(*row, *col)).copied().unwrap_or(0);
+            if n == 0 {
+                print!(" {:>6}", ".");
+            } else {
+                print!(" {n:>6}");
+            }
+        }
+        println!();
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} file(s) misdetected:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+struct Parsed {
+    /// (raw event, record) per event.
+    events: Vec<(String, Value)>,
+    errors: Vec<String>,
+}
+
+fn parse(format: Format, data: &[u8]) -> Result<Parsed, String> {
+    let ctx = Arc::new(ObjectContext {
+        bucket: "real-world".into(),
+        key: KEY.into(),
+        version: String::new(),
+        ingested: "2026-01-01T00:00:00.000Z".into(),
+        include_original: false,
+    });
+    let mut writer = RecordWriter::new(ctx);
+    let mut out = Vec::new();
+    let mut parsed = Parsed {
+        events: Vec::new(),
+        errors: Vec::new(),
+    };
+    let limits = Limits {
+        max_line_bytes: 1 << 20,
+    };
+    let mut reader = std::io::BufReader::new(data);
+    let mut ordinal = 0;
+    formats::parse(format, &mut reader, &limits, &mut |ev| {
+        if let Some(e) = &ev.error {
+            parsed.errors.push(format!("{e} in {:?}", ev.original));
+        }
+        writer.write(ordinal, &ev, &mut out);
+        ordinal += 1;
+        let record: Value = serde_json::from_slice(&out).unwrap_or(Value::Null);
+        parsed.events.push((ev.original.to_string(), record));
+        Ok(())
+    })
+    .map_err(|e| e.to_string())?;
+    Ok(parsed)
+}
+
+fn real_samples() -> Vec<(String, PathBuf)> {
+    corpus()
+        .into_iter()
+        .filter(|(rel, _)| rel.starts_with("real/"))
+        .collect()
+}
+
+#[test]
+fn every_line_of_every_real_sample_is_kept() {
+    let mut failures = Vec::new();
+    println!("\n| sample | format | events | error events |");
+    println!("|---|---|---:|---:|");
+    for (rel, path) in real_samples() {
+        let format = expected(&rel);
+        let data = decoded(&path);
+        match parse(format, &data) {
+            Err(e) => failures.push(format!(
+                "{rel}: whole object refused as {}: {e}",
+                format.name()
+            )),
+            Ok(parsed) => {
+                println!(
+                    "| {rel} | {} | {} | {} |",
+                    format.name(),
+                    parsed.events.len(),
+                    parsed.errors.len()
+                );
+                if parsed.events.is_empty() {
+                    failures.push(format!("{rel}: no events"));
+                }
+                let allowed = ERRORS_ALLOWED.iter().any(|(p, _)| *p == rel);
+                let known = KNOWN_LINE_LOSSES.iter().find(|(p, _, _)| *p == rel);
+                if let Some((_, n, _)) = known {
+                    if parsed.errors.len() != *n {
+                        failures.push(format!(
+                            "{rel}: known to lose {n} line(s), now {} error event(s): update KNOWN_LINE_LOSSES",
+                            parsed.errors.len()
+                        ));
+                    }
+                } else if !parsed.errors.is_empty() && !allowed {
+                    failures.push(format!(
+                        "{rel}: {} error event(s), first: {}",
+                        parsed.errors.len(),
+                        parsed.errors[0]
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} sample(s) lose lines:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every string, number and boolean of a record, as text.
+fn leaves(v: &Value, out: &mut HashSet<String>) {
+    match v {
+        Value::Object(m) => m.values().for_each(|v| leaves(v, out)),
+        Value::Array(a) => a.iter().for_each(|v| leaves(v, out)),
+        Value::String(s) => {
+            out.insert(s.clone());
+        }
+        Value::Number(n) => {
+            out.insert(n.to_string());
+            if let Some(f) = n.as_f64() {
+                out.insert(f.to_string());
+            }
+        }
+        Value::Bool(b) => {
+            out.insert(b.to_string());
+        }
+        Value::Null => {}
+    }
+}
+
+fn found(value: &str, record: &HashSet<String>) -> bool {
+    record.contains(value)
+        || value
+            .parse::<f64>()
+            .is_ok_and(|n| record.contains(&n.to_string()))
+        || (value.eq_ignore_ascii_case("yes") && record.contains("true"))
+        || (value.eq_ignore_ascii_case("no") && record.contains("false"))
+}
+
+/// Splits at spaces; `"..."` (with `\"` inside) and, if `brackets`,
+/// `[...]` are one token, quotes removed.
+fn columns(line: &str, brackets: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line.trim();
+    while !rest.is_empty() {
+        let (tok, next) = if let Some(body) = rest.strip_prefix('"') {
+            let b = body.as_bytes();
+            let mut i = 0;
+            let mut end = b.len();
+            while i < b.len() {
+                if b[i] == b'\\' {
+                    i += 2;
+                    continue;
+                }
+                if b[i] == b'"' && matches!(b.get(i + 1), None | Some(b' ')) {
+                    end = i;
+                    break;
+                }
+                i += 1;
+            }
+            (
+                body[..end].replace("\\\"", "\""),
+                &body[(end + 1).min(body.len())..],
+            )
+        } else if let Some(body) = rest.strip_prefix('[').filter(|_| brackets) {
+            let end = body.find(']').unwrap_or(body.len());
+            (body[..end].to_string(), &body[(end + 1).min(body.len())..])
+        } else {
+            let end = rest.find(' ').unwrap_or(rest.len());
+            (rest[..end].to_string(), &rest[end..])
+        };
+        out.push(tok);
+        rest = next.trim_start();
+    }
+    out
+}
+
+/// VPC flow log v2 default fields; any other header field was added later.
+const VPC_V2: &[&str] = &[
+    "version",
+    "account-id",
+    "interface-id",
+    "srcaddr",
+    "dstaddr",
+    "srcport",
+    "dstport",
+    "protocol",
+    "packets",
+    "bytes",
+    "start",
+    "end",
+    "action",
+    "log-status",
+];
+
+/// (column name, value) of the appended fields of one raw event.
+fn appended(format: Format, header: Option<&[String]>, raw: &str) -> Vec<(String, String)> {
+    let present = |(_, v): &(String, String)| !v.is_empty() && v != "-";
+    match format {
+        Format::Elb => {
+            let cols = columns(raw, false);
+            let alb = matches!(
+                cols.first().map(String::as_str),
+                Some("http" | "https" | "h2" | "grpcs" | "ws" | "wss")
+            );
+            if !alb {
+                return Vec::new();
+            }
+            const NAMES: &[&str] = &[
+                "classification",
+                "classification_reason",
+                "conn_trace_id",
+                "transformed_host",
+                "transformed_uri",
+                "request_transform_status",
+            ];
+            cols.into_iter()
+                .enumerate()
+                .skip(27)
+                .map(|(i, v)| {
+                    let name = NAMES.get(i - 27).copied().unwrap_or("later field");
+                    (name.to_string(), v)
+                })
+                .filter(present)
+                .collect()
+        }
+        Format::S3Access => {
+            const NAMES: &[&str] = &["access_point_arn", "acl_required", "source_region"];
+            columns(raw, true)
+                .into_iter()
+                .enumerate()
+                .skip(24)
+                .map(|(i, v)| {
+                    let name = NAMES.get(i - 24).copied().unwrap_or("later field");
+                    (name.to_string(), v)
+                })
+                .filter(present)
+                .collect()
+        }
+        Format::VpcFlow => {
+            let Some(header) = header else {
+                return Vec::new();
+            };
+            header
+                .iter()
+                .zip(raw.split(' '))
+                .filter(|(name, _)| !VPC_V2.contains(&name.as_str()))
+                .map(|(n, v)| (n.clone(), v.to_string()))
+                .filter(present)
+                .collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+#[test]
+fn appended_fields_are_in_the_record() {
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for (rel, path) in corpus() {
+        let format = expected(&rel);
+        if !matches!(format, Format::Elb | Format::S3Access | Format::VpcFlow) {
+            continue;
+        }
+        let data = decoded(&path);
+        let text = String::from_utf8_lossy(&data);
+        let header: Option<Vec<String>> = text
+            .lines()
+            .next()
+            .filter(|l| format == Format::VpcFlow && l.contains("srcaddr"))
+            .map(|l| l.split(' ').map(str::to_string).collect());
+        let Ok(parsed) = parse(format, &data) else {
+            continue;
+        };
+        for (n, (raw, record)) in parsed.events.iter().enumerate() {
+            let mut values = HashSet::new();
+            leaves(record, &mut values);
+            for (name, value) in appended(format, header.as_deref(), raw) {
+                checked += 1;
+                if !found(&value, &values) {
+                    missing.push(format!(
+                        "{rel} event {}: {name} = {value:?} is not in the record",
+                        n + 1
+                    ));
+                }
+            }
+        }
+    }
+    println!("\nappended field values checked: {checked}");
+    assert!(checked > 0, "no appended field found in the corpus");
+    assert!(
+        missing.is_empty(),
+        "{} appended value(s) missing:\n{}",
+        missing.len(),
+        missing.join("\n")
+    );
+}
