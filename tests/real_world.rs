@@ -23,6 +23,10 @@ use s3_log_forwarder::record::{ObjectContext, RecordWriter};
 use s3_log_forwarder::source::decode::{self, Counters};
 use serde_json::Value;
 
+#[path = "support/columns.rs"]
+mod columns;
+use columns::space_columns;
+
 /// A key that names no format: detection must go by content.
 const KEY: &str = "logs/2025/03/07/part-0001";
 const SNIFF_BYTES: usize = 8 * 1024;
@@ -324,44 +328,6 @@ fn found(value: &str, record: &HashSet<String>) -> bool {
         || (value.eq_ignore_ascii_case("no") && record.contains("false"))
 }
 
-/// Splits at spaces; `"..."` (with `\"` inside) and, if `brackets`,
-/// `[...]` are one token, quotes removed.
-fn columns(line: &str, brackets: bool) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut rest = line.trim();
-    while !rest.is_empty() {
-        let (tok, next) = if let Some(body) = rest.strip_prefix('"') {
-            let b = body.as_bytes();
-            let mut i = 0;
-            let mut end = b.len();
-            while i < b.len() {
-                if b[i] == b'\\' {
-                    i += 2;
-                    continue;
-                }
-                if b[i] == b'"' && matches!(b.get(i + 1), None | Some(b' ')) {
-                    end = i;
-                    break;
-                }
-                i += 1;
-            }
-            (
-                body[..end].replace("\\\"", "\""),
-                &body[(end + 1).min(body.len())..],
-            )
-        } else if let Some(body) = rest.strip_prefix('[').filter(|_| brackets) {
-            let end = body.find(']').unwrap_or(body.len());
-            (body[..end].to_string(), &body[(end + 1).min(body.len())..])
-        } else {
-            let end = rest.find(' ').unwrap_or(rest.len());
-            (rest[..end].to_string(), &rest[end..])
-        };
-        out.push(tok);
-        rest = next.trim_start();
-    }
-    out
-}
-
 /// VPC flow log v2 default fields; any other header field was added later.
 const VPC_V2: &[&str] = &[
     "version",
@@ -385,7 +351,7 @@ fn appended(format: Format, header: Option<&[String]>, raw: &str) -> Vec<(String
     let present = |(_, v): &(String, String)| !v.is_empty() && v != "-";
     match format {
         Format::Elb => {
-            let cols = columns(raw, false);
+            let cols = space_columns(raw, false);
             let alb = matches!(
                 cols.first().map(String::as_str),
                 Some("http" | "https" | "h2" | "grpcs" | "ws" | "wss")
@@ -413,7 +379,7 @@ fn appended(format: Format, header: Option<&[String]>, raw: &str) -> Vec<(String
         }
         Format::S3Access => {
             const NAMES: &[&str] = &["access_point_arn", "acl_required", "source_region"];
-            columns(raw, true)
+            space_columns(raw, true)
                 .into_iter()
                 .enumerate()
                 .skip(24)
