@@ -117,7 +117,230 @@ impl LineRecord for FirewallRecord {
         scratch: &'a mut Vec<u8>,
         ev: &mut ParsedEvent<'a>,
     ) -> Result<(), String> {
-        map_line(line, scratch, ev)
+        let (log, mut unmapped): (Log<'a>, _) =
+            json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
+        let f = &mut ev.fields;
+        f.str("observer.type", "firewall");
+        f.str("observer.vendor", "AWS");
+        f.str("observer.product", "Network Firewall");
+        f.opt_cow("observer.name", json::present(log.firewall_name));
+        if let Some(az) = json::present(log.availability_zone) {
+            // "us-east-2a" -> region "us-east-2".
+            let region = az.trim_end_matches(|c: char| c.is_ascii_lowercase());
+            if region.len() < az.len() && region.ends_with(|c: char| c.is_ascii_digit()) {
+                f.str("cloud.region", region.to_string());
+            }
+            f.str("cloud.availability_zone", az);
+        }
+        let fallback_time = log
+            .event_timestamp
+            .as_ref()
+            .and_then(Num::as_i64)
+            .and_then(seconds_rfc3339)
+            .map(Cow::Owned);
+        let Some(event) = log.event else {
+            ev.timestamp = fallback_time;
+            ev.fields.members("aws.firewall.*", unmapped);
+            return Ok(());
+        };
+        let (e, eve_unmapped): (Eve<'a>, _) =
+            json::from_str_keeping(event.get(), WRITTEN).map_err(|e| format!("event: {e}"))?;
+        for (name, value) in eve_unmapped {
+            json::keep(&mut unmapped, name, value, WRITTEN);
+        }
+        ev.timestamp = match e.timestamp.as_ref().and_then(|t| iso8601_utc_cow(&t.0)) {
+            Some(t) => {
+                // The wrapper's time is not @timestamp then: kept as written.
+                opt_num(
+                    &mut ev.fields,
+                    "aws.firewall.event_timestamp",
+                    log.event_timestamp,
+                );
+                Some(t)
+            }
+            None => fallback_time,
+        };
+        let f = &mut ev.fields;
+        f.members("aws.firewall.*", unmapped);
+        f.push("event.category", FieldValue::Json(r#"["network"]"#));
+        let event_type = json::present(e.event_type);
+        let kind = match event_type.as_deref() {
+            Some("alert") => "alert",
+            _ => "event",
+        };
+        f.str("event.kind", kind);
+        if let Some(mut a) = object(f, "aws.firewall.alert", e.alert) {
+            let action = json::present(a.take("action"));
+            f.push(
+                "event.type",
+                FieldValue::Json(match action.as_deref() {
+                    Some("blocked") => r#"["connection","denied"]"#,
+                    Some("allowed") => r#"["connection","allowed"]"#,
+                    _ => r#"["connection"]"#,
+                }),
+            );
+            f.opt_cow("event.action", action);
+            if let Some(id) = a.take::<Num>("signature_id") {
+                opt_num(f, "aws.firewall.alert.signature_id", Some(id));
+                let id = match id {
+                    Num::U(n) => n.to_string(),
+                    Num::I(n) => n.to_string(),
+                    Num::F(n) => n.to_string(),
+                };
+                f.str("rule.id", id);
+            }
+            f.opt_cow("rule.name", json::present(a.take("signature")));
+            f.opt_cow("rule.category", json::present(a.take("category")));
+            if let Some(rev) = a.take::<Num>("rev").as_ref().and_then(Num::as_u64) {
+                f.str("rule.version", rev.to_string());
+            }
+            if let Some(sev) = a.take::<Num>("severity").as_ref().and_then(Num::as_i64) {
+                f.i64("event.severity", sev);
+            }
+            f.members("aws.firewall.alert.*", a.rest());
+        } else {
+            f.push("event.type", FieldValue::Json(r#"["connection"]"#));
+        }
+        f.opt_cow("aws.firewall.event_type", event_type);
+        let src_is_ip = ip_field(f, "source.ip", "source.address", e.src_ip);
+        ip_field(f, "destination.ip", "destination.address", e.dest_ip);
+        if src_is_ip {
+            let v6 = matches!(f.get("source.ip"), Some(FieldValue::Str(s)) if s.contains(':'));
+            f.str("network.type", if v6 { "ipv6" } else { "ipv4" });
+        }
+        opt_num(f, "source.port", e.src_port);
+        opt_num(f, "destination.port", e.dest_port);
+        if let Some(p) = json::present(e.proto) {
+            let lower = lowercase(p.clone());
+            if lower != p {
+                f.str("aws.firewall.proto", p);
+            }
+            f.str("network.transport", lower);
+        }
+        match json::present(e.app_proto) {
+            // Suricata could not tell: no protocol, but the word is kept.
+            Some(p) if p == "failed" => f.str("aws.firewall.app_proto", p),
+            Some(p) => f.str("network.protocol", p),
+            None => {}
+        }
+        if let Some(id) = e.flow_id.as_ref().and_then(Num::as_u64) {
+            f.str("aws.firewall.flow.id", id.to_string());
+        }
+        if let Some(mut n) = object(f, "aws.firewall.flow", e.netflow) {
+            let (pkts, bytes) = (n.take::<Num>("pkts"), n.take::<Num>("bytes"));
+            opt_num(f, "network.packets", pkts);
+            opt_num(f, "network.bytes", bytes);
+            opt_num(f, "aws.firewall.flow.pkts", pkts);
+            opt_num(f, "aws.firewall.flow.bytes", bytes);
+            opt_num(f, "aws.firewall.flow.age", n.take("age"));
+            opt_num(f, "aws.firewall.flow.min_ttl", n.take("min_ttl"));
+            opt_num(f, "aws.firewall.flow.max_ttl", n.take("max_ttl"));
+            if let Some(s) = n.take::<Text>("start") {
+                f.opt_cow("event.start", iso8601_utc_cow(&s.0));
+                f.str("aws.firewall.flow.start", s.0);
+            }
+            if let Some(s) = n.take::<Text>("end") {
+                f.opt_cow("event.end", iso8601_utc_cow(&s.0));
+                f.str("aws.firewall.flow.end", s.0);
+            }
+            f.members("aws.firewall.flow.*", n.rest());
+        }
+        if let Some(mut h) = object(f, "aws.firewall.http", e.http) {
+            f.opt_cow("destination.domain", json::present(h.take("hostname")));
+            if let Some(url) = json::present(h.take("url")) {
+                let path = url.split(['?', '#']).next().unwrap_or("").to_string();
+                if let Some((_, query)) = url.split_once('?') {
+                    let query = query.split('#').next().unwrap_or("");
+                    if !query.is_empty() {
+                        f.str("url.query", query.to_string());
+                    }
+                }
+                if !path.is_empty() {
+                    f.str("url.path", path);
+                }
+                f.str("url.original", url);
+            }
+            f.opt_cow("http.request.method", json::present(h.take("http_method")));
+            f.opt_cow("user_agent.original", json::present(h.take("http_user_agent")));
+            if let Some(p) = json::present(h.take("protocol")) {
+                // "HTTP/1.1" -> http.version "1.1"; the protocol kept as written.
+                if let Some(v) = p.strip_prefix("HTTP/") {
+                    f.str("http.version", v.to_string());
+                }
+                f.str("aws.firewall.http.protocol", p);
+            }
+            opt_num(f, "http.response.status_code", h.take("status"));
+            f.members("aws.firewall.http.*", h.rest());
+        }
+        if let Some(mut t) = object(f, "aws.firewall.tls", e.tls) {
+            if let Some(sni) = json::present(t.take("sni")) {
+                f.str("destination.domain", sni.clone());
+                f.str("tls.client.server_name", sni);
+            }
+            f.opt_cow("tls.server.subject", json::present(t.take("subject")));
+            f.opt_cow("tls.server.issuer", json::present(t.take("issuerdn")));
+            if let Some(v) = json::present(t.take("version")) {
+                // "TLS 1.2" -> tls.version_protocol "tls", tls.version "1.2";
+                // the version kept as written.
+                if let Some((proto, version)) = v.split_once(' ').filter(|_| v != "UNDETERMINED") {
+                    f.str("tls.version_protocol", proto.to_ascii_lowercase());
+                    f.str("tls.version", version.to_string());
+                }
+                f.str("aws.firewall.tls.version", v);
+            }
+            if let Some(serial) = json::present(t.take("serial")) {
+                // ECS's serial is hex without colons; kept as written too.
+                f.str("tls.server.x509.serial_number", serial.replace(':', ""));
+                f.str("aws.firewall.tls.serial", serial);
+            }
+            // Suricata's validity times have no zone; they are UTC.
+            if let Some(time) = t.take::<Text>("notbefore") {
+                match iso8601_utc_cow(&time.0) {
+                    Some(utc) => f.str("tls.server.x509.not_before", utc),
+                    None => f.str("aws.firewall.tls.notbefore", time.0),
+                }
+            }
+            if let Some(time) = t.take::<Text>("notafter") {
+                match iso8601_utc_cow(&time.0) {
+                    Some(utc) => f.str("tls.server.x509.not_after", utc),
+                    None => f.str("aws.firewall.tls.notafter", time.0),
+                }
+            }
+            if let Some(mut ja3) = object(f, "aws.firewall.tls.ja3", t.take("ja3")) {
+                f.opt_cow("tls.client.ja3", json::present(ja3.take("hash")));
+                f.members("aws.firewall.tls.ja3.*", ja3.rest());
+            }
+            if let Some(mut ja3s) = object(f, "aws.firewall.tls.ja3s", t.take("ja3s")) {
+                f.opt_cow("tls.server.ja3s", json::present(ja3s.take("hash")));
+                f.members("aws.firewall.tls.ja3s.*", ja3s.rest());
+            }
+            f.members("aws.firewall.tls.*", t.rest());
+        }
+        let mut tcp = object(f, "aws.firewall.tcp", e.tcp).unwrap_or_default();
+        let tcp_flags = json::present(tcp.take("tcp_flags"));
+        f.members("aws.firewall.tcp.*", tcp.rest());
+        if let Some(flags) = tcp_flags {
+            // Suricata writes the flags as hex ("1b").
+            if let Ok(bits) = u8::from_str_radix(&flags, 16) {
+                const NAMES: [&str; 8] = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"];
+                scratch.push(b'[');
+                let mut first = true;
+                for (i, name) in NAMES.iter().enumerate() {
+                    if bits & (1 << i) != 0 {
+                        if !first {
+                            scratch.push(b',');
+                        }
+                        first = false;
+                        json_str(scratch, name);
+                    }
+                }
+                scratch.push(b']');
+                let scratch: &'a Vec<u8> = scratch;
+                push_json(f, "aws.firewall.tcp_flags_array", scratch);
+            }
+            f.str("aws.firewall.tcp_flags", flags);
+        }
+        Ok(())
     }
 }
 
@@ -151,236 +374,6 @@ fn object<'a>(
     members
 }
 
-fn map_line<'a>(
-    line: &'a str,
-    scratch: &'a mut Vec<u8>,
-    ev: &mut ParsedEvent<'a>,
-) -> Result<(), String> {
-    let (log, mut unmapped): (Log<'a>, _) =
-        json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
-    let f = &mut ev.fields;
-    f.str("observer.type", "firewall");
-    f.str("observer.vendor", "AWS");
-    f.str("observer.product", "Network Firewall");
-    f.opt_cow("observer.name", json::present(log.firewall_name));
-    if let Some(az) = json::present(log.availability_zone) {
-        // "us-east-2a" -> region "us-east-2".
-        let region = az.trim_end_matches(|c: char| c.is_ascii_lowercase());
-        if region.len() < az.len() && region.ends_with(|c: char| c.is_ascii_digit()) {
-            f.str("cloud.region", region.to_string());
-        }
-        f.str("cloud.availability_zone", az);
-    }
-    let fallback_time = log
-        .event_timestamp
-        .as_ref()
-        .and_then(Num::as_i64)
-        .and_then(seconds_rfc3339)
-        .map(Cow::Owned);
-    let Some(event) = log.event else {
-        ev.timestamp = fallback_time;
-        ev.fields.members("aws.firewall.*", unmapped);
-        return Ok(());
-    };
-    let (e, eve_unmapped): (Eve<'a>, _) =
-        json::from_str_keeping(event.get(), WRITTEN).map_err(|e| format!("event: {e}"))?;
-    for (name, value) in eve_unmapped {
-        json::keep(&mut unmapped, name, value, WRITTEN);
-    }
-    ev.timestamp = match e.timestamp.as_ref().and_then(|t| iso8601_utc_cow(&t.0)) {
-        Some(t) => {
-            // The wrapper's time is not @timestamp then: kept as written.
-            opt_num(
-                &mut ev.fields,
-                "aws.firewall.event_timestamp",
-                log.event_timestamp,
-            );
-            Some(t)
-        }
-        None => fallback_time,
-    };
-    let f = &mut ev.fields;
-    f.members("aws.firewall.*", unmapped);
-    f.push("event.category", FieldValue::Json(r#"["network"]"#));
-    let event_type = json::present(e.event_type);
-    let kind = match event_type.as_deref() {
-        Some("alert") => "alert",
-        _ => "event",
-    };
-    f.str("event.kind", kind);
-    if let Some(mut a) = object(f, "aws.firewall.alert", e.alert) {
-        let action = json::present(a.take("action"));
-        f.push(
-            "event.type",
-            FieldValue::Json(match action.as_deref() {
-                Some("blocked") => r#"["connection","denied"]"#,
-                Some("allowed") => r#"["connection","allowed"]"#,
-                _ => r#"["connection"]"#,
-            }),
-        );
-        f.opt_cow("event.action", action);
-        if let Some(id) = a.take::<Num>("signature_id") {
-            opt_num(f, "aws.firewall.alert.signature_id", Some(id));
-            let id = match id {
-                Num::U(n) => n.to_string(),
-                Num::I(n) => n.to_string(),
-                Num::F(n) => n.to_string(),
-            };
-            f.str("rule.id", id);
-        }
-        f.opt_cow("rule.name", json::present(a.take("signature")));
-        f.opt_cow("rule.category", json::present(a.take("category")));
-        if let Some(rev) = a.take::<Num>("rev").as_ref().and_then(Num::as_u64) {
-            f.str("rule.version", rev.to_string());
-        }
-        if let Some(sev) = a.take::<Num>("severity").as_ref().and_then(Num::as_i64) {
-            f.i64("event.severity", sev);
-        }
-        f.members("aws.firewall.alert.*", a.rest());
-    } else {
-        f.push("event.type", FieldValue::Json(r#"["connection"]"#));
-    }
-    f.opt_cow("aws.firewall.event_type", event_type);
-    let src_is_ip = ip_field(f, "source.ip", "source.address", e.src_ip);
-    ip_field(f, "destination.ip", "destination.address", e.dest_ip);
-    if src_is_ip {
-        let v6 = matches!(f.get("source.ip"), Some(FieldValue::Str(s)) if s.contains(':'));
-        f.str("network.type", if v6 { "ipv6" } else { "ipv4" });
-    }
-    opt_num(f, "source.port", e.src_port);
-    opt_num(f, "destination.port", e.dest_port);
-    if let Some(p) = json::present(e.proto) {
-        let lower = lowercase(p.clone());
-        if lower != p {
-            f.str("aws.firewall.proto", p);
-        }
-        f.str("network.transport", lower);
-    }
-    match json::present(e.app_proto) {
-        // Suricata could not tell: no protocol, but the word is kept.
-        Some(p) if p == "failed" => f.str("aws.firewall.app_proto", p),
-        Some(p) => f.str("network.protocol", p),
-        None => {}
-    }
-    if let Some(id) = e.flow_id.as_ref().and_then(Num::as_u64) {
-        f.str("aws.firewall.flow.id", id.to_string());
-    }
-    if let Some(mut n) = object(f, "aws.firewall.flow", e.netflow) {
-        let (pkts, bytes) = (n.take::<Num>("pkts"), n.take::<Num>("bytes"));
-        opt_num(f, "network.packets", pkts);
-        opt_num(f, "network.bytes", bytes);
-        opt_num(f, "aws.firewall.flow.pkts", pkts);
-        opt_num(f, "aws.firewall.flow.bytes", bytes);
-        opt_num(f, "aws.firewall.flow.age", n.take("age"));
-        opt_num(f, "aws.firewall.flow.min_ttl", n.take("min_ttl"));
-        opt_num(f, "aws.firewall.flow.max_ttl", n.take("max_ttl"));
-        if let Some(s) = n.take::<Text>("start") {
-            f.opt_cow("event.start", iso8601_utc_cow(&s.0));
-            f.str("aws.firewall.flow.start", s.0);
-        }
-        if let Some(s) = n.take::<Text>("end") {
-            f.opt_cow("event.end", iso8601_utc_cow(&s.0));
-            f.str("aws.firewall.flow.end", s.0);
-        }
-        f.members("aws.firewall.flow.*", n.rest());
-    }
-    if let Some(mut h) = object(f, "aws.firewall.http", e.http) {
-        f.opt_cow("destination.domain", json::present(h.take("hostname")));
-        if let Some(url) = json::present(h.take("url")) {
-            let path = url.split(['?', '#']).next().unwrap_or("").to_string();
-            if let Some((_, query)) = url.split_once('?') {
-                let query = query.split('#').next().unwrap_or("");
-                if !query.is_empty() {
-                    f.str("url.query", query.to_string());
-                }
-            }
-            if !path.is_empty() {
-                f.str("url.path", path);
-            }
-            f.str("url.original", url);
-        }
-        f.opt_cow("http.request.method", json::present(h.take("http_method")));
-        f.opt_cow("user_agent.original", json::present(h.take("http_user_agent")));
-        if let Some(p) = json::present(h.take("protocol")) {
-            // "HTTP/1.1" -> http.version "1.1"; the protocol kept as written.
-            if let Some(v) = p.strip_prefix("HTTP/") {
-                f.str("http.version", v.to_string());
-            }
-            f.str("aws.firewall.http.protocol", p);
-        }
-        opt_num(f, "http.response.status_code", h.take("status"));
-        f.members("aws.firewall.http.*", h.rest());
-    }
-    if let Some(mut t) = object(f, "aws.firewall.tls", e.tls) {
-        if let Some(sni) = json::present(t.take("sni")) {
-            f.str("destination.domain", sni.clone());
-            f.str("tls.client.server_name", sni);
-        }
-        f.opt_cow("tls.server.subject", json::present(t.take("subject")));
-        f.opt_cow("tls.server.issuer", json::present(t.take("issuerdn")));
-        if let Some(v) = json::present(t.take("version")) {
-            // "TLS 1.2" -> tls.version_protocol "tls", tls.version "1.2";
-            // the version kept as written.
-            if let Some((proto, version)) = v.split_once(' ').filter(|_| v != "UNDETERMINED") {
-                f.str("tls.version_protocol", proto.to_ascii_lowercase());
-                f.str("tls.version", version.to_string());
-            }
-            f.str("aws.firewall.tls.version", v);
-        }
-        if let Some(serial) = json::present(t.take("serial")) {
-            // ECS's serial is hex without colons; kept as written too.
-            f.str("tls.server.x509.serial_number", serial.replace(':', ""));
-            f.str("aws.firewall.tls.serial", serial);
-        }
-        // Suricata's validity times have no zone; they are UTC.
-        if let Some(time) = t.take::<Text>("notbefore") {
-            match iso8601_utc_cow(&time.0) {
-                Some(utc) => f.str("tls.server.x509.not_before", utc),
-                None => f.str("aws.firewall.tls.notbefore", time.0),
-            }
-        }
-        if let Some(time) = t.take::<Text>("notafter") {
-            match iso8601_utc_cow(&time.0) {
-                Some(utc) => f.str("tls.server.x509.not_after", utc),
-                None => f.str("aws.firewall.tls.notafter", time.0),
-            }
-        }
-        if let Some(mut ja3) = object(f, "aws.firewall.tls.ja3", t.take("ja3")) {
-            f.opt_cow("tls.client.ja3", json::present(ja3.take("hash")));
-            f.members("aws.firewall.tls.ja3.*", ja3.rest());
-        }
-        if let Some(mut ja3s) = object(f, "aws.firewall.tls.ja3s", t.take("ja3s")) {
-            f.opt_cow("tls.server.ja3s", json::present(ja3s.take("hash")));
-            f.members("aws.firewall.tls.ja3s.*", ja3s.rest());
-        }
-        f.members("aws.firewall.tls.*", t.rest());
-    }
-    let mut tcp = object(f, "aws.firewall.tcp", e.tcp).unwrap_or_default();
-    let tcp_flags = json::present(tcp.take("tcp_flags"));
-    f.members("aws.firewall.tcp.*", tcp.rest());
-    if let Some(flags) = tcp_flags {
-        // Suricata writes the flags as hex ("1b").
-        if let Ok(bits) = u8::from_str_radix(&flags, 16) {
-            const NAMES: [&str; 8] = ["fin", "syn", "rst", "psh", "ack", "urg", "ece", "cwr"];
-            scratch.push(b'[');
-            let mut first = true;
-            for (i, name) in NAMES.iter().enumerate() {
-                if bits & (1 << i) != 0 {
-                    if !first {
-                        scratch.push(b',');
-                    }
-                    first = false;
-                    json_str(scratch, name);
-                }
-            }
-            scratch.push(b']');
-            let scratch: &'a Vec<u8> = scratch;
-            push_json(f, "aws.firewall.tcp_flags_array", scratch);
-        }
-        f.str("aws.firewall.tcp_flags", flags);
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {

@@ -120,7 +120,146 @@ impl LineRecord for QueryRecord {
         scratch: &'a mut Vec<u8>,
         ev: &mut ParsedEvent<'a>,
     ) -> Result<(), String> {
-        map_line(line, scratch, ev)
+        let (q, unmapped): (Query<'a>, _) =
+            json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
+        ev.timestamp = q.query_timestamp.as_ref().and_then(|t| iso8601_utc_cow(&t.0));
+        let f = &mut ev.fields;
+        f.str("event.kind", "event");
+        f.push("event.category", FieldValue::Json(r#"["network"]"#));
+        f.push("event.type", FieldValue::Json(r#"["protocol"]"#));
+        f.str("network.protocol", "dns");
+        f.opt_cow("cloud.account.id", json::present(q.account_id));
+        f.opt_cow("cloud.region", json::present(q.region));
+        // ECS wants the name without its final dot: a name that loses it is
+        // also kept as written.
+        if let Some(name) = json::present(q.query_name) {
+            let short = without_dot(name.clone());
+            if short.len() != name.len() {
+                f.str("aws.route53.query_name", name);
+            }
+            f.opt_cow("dns.question.name", Some(short));
+        }
+        f.opt_cow("dns.question.type", json::present(q.query_type));
+        f.opt_cow("dns.question.class", json::present(q.query_class));
+        if let Some(rcode) = json::present(q.rcode) {
+            f.str(
+                "event.outcome",
+                if rcode == "NOERROR" {
+                    "success"
+                } else {
+                    "failure"
+                },
+            );
+            f.str("dns.response_code", rcode);
+        }
+        if let Some(addr) = json::present(q.srcaddr) {
+            match addr.parse::<IpAddr>() {
+                Ok(ip) => {
+                    f.str("network.type", if ip.is_ipv4() { "ipv4" } else { "ipv6" });
+                    f.str("source.ip", addr);
+                }
+                Err(_) => f.str("source.address", addr),
+            }
+        }
+        opt_num(f, "source.port", q.srcport);
+        if let Some(written) = json::present(q.transport) {
+            let t = lowercase(written.clone());
+            if t != written {
+                f.str("aws.route53.transport", written);
+            }
+            match t.as_ref() {
+                "tcp" => f.u64("network.iana_number", 6),
+                "udp" => f.u64("network.iana_number", 17),
+                _ => {}
+            }
+            f.str("network.transport", t);
+        }
+        f.opt_cow("aws.route53.version", json::present(q.version));
+        f.opt_cow("aws.route53.vpc_id", json::present(q.vpc_id));
+        if let Some(ids) = q.srcids {
+            f.opt_cow("cloud.instance.id", json::present_ref(&ids.instance));
+            f.opt_cow("aws.route53.instance_id", json::present(ids.instance));
+            f.opt_cow(
+                "aws.route53.resolver_endpoint_id",
+                json::present(ids.resolver_endpoint),
+            );
+            f.opt_cow(
+                "aws.route53.resolver_network_interface_id",
+                json::present(ids.resolver_network_interface),
+            );
+        }
+        f.opt_cow(
+            "aws.route53.firewall.action",
+            json::present(q.firewall_rule_action),
+        );
+        f.opt_cow(
+            "aws.route53.firewall.rule_group.id",
+            json::present(q.firewall_rule_group_id),
+        );
+        f.opt_cow(
+            "aws.route53.firewall.domain_list.id",
+            json::present(q.firewall_domain_list_id),
+        );
+        f.opt_cow(
+            "aws.route53.firewall.protection",
+            json::present(q.firewall_protection),
+        );
+        f.members("aws.route53.*", unmapped);
+        if let Some(answers) = q.answers.filter(|a| !a.is_empty()) {
+            // ECS's data has no final dot: when an Rdata loses one, every
+            // answer's Rdata is also kept as written, in the answers' order.
+            let rdata_lost_dot = answers
+                .iter()
+                .any(|a| json::present_ref(&a.rdata).is_some_and(|d| d.ends_with('.')));
+            if rdata_lost_dot {
+                scratch.push(b'[');
+                for (i, a) in answers.iter().enumerate() {
+                    if i > 0 {
+                        scratch.push(b',');
+                    }
+                    match &a.rdata {
+                        Some(d) => json_str(scratch, &d.0),
+                        None => scratch.extend_from_slice(b"null"),
+                    }
+                }
+                scratch.push(b']');
+            }
+            let rdata_end = scratch.len();
+            scratch.push(b'[');
+            for (i, a) in answers.iter().enumerate() {
+                if i > 0 {
+                    scratch.push(b',');
+                }
+                scratch.push(b'{');
+                let mut sep = "";
+                let data = json::present_ref(&a.rdata).map(without_dot);
+                let kind = json::present_ref(&a.kind);
+                let members = [
+                    ("class", json::present_ref(&a.class)),
+                    ("type", kind.clone()),
+                    ("data", data.clone()),
+                    ("name", data.filter(|_| kind.as_deref() == Some("CNAME"))),
+                ];
+                for (key, value) in members {
+                    if let Some(v) = value {
+                        scratch.extend_from_slice(sep.as_bytes());
+                        json_str(scratch, key);
+                        scratch.push(b':');
+                        json_str(scratch, &v);
+                        sep = ",";
+                    }
+                }
+                scratch.push(b'}');
+            }
+            scratch.push(b']');
+            let scratch: &'a Vec<u8> = scratch;
+            let (rdata, answers) = scratch.split_at(rdata_end);
+            if !rdata.is_empty() {
+                push_json(f, "aws.route53.rdata", rdata);
+            }
+            push_json(f, "dns.answers", answers);
+        }
+        Ok(())
     }
 }
 
@@ -138,152 +277,6 @@ fn without_dot(s: Cow<'_, str>) -> Cow<'_, str> {
     }
 }
 
-fn map_line<'a>(
-    line: &'a str,
-    scratch: &'a mut Vec<u8>,
-    ev: &mut ParsedEvent<'a>,
-) -> Result<(), String> {
-    let (q, unmapped): (Query<'a>, _) =
-        json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
-    ev.timestamp = q.query_timestamp.as_ref().and_then(|t| iso8601_utc_cow(&t.0));
-    let f = &mut ev.fields;
-    f.str("event.kind", "event");
-    f.push("event.category", FieldValue::Json(r#"["network"]"#));
-    f.push("event.type", FieldValue::Json(r#"["protocol"]"#));
-    f.str("network.protocol", "dns");
-    f.opt_cow("cloud.account.id", json::present(q.account_id));
-    f.opt_cow("cloud.region", json::present(q.region));
-    // ECS wants the name without its final dot: a name that loses it is
-    // also kept as written.
-    if let Some(name) = json::present(q.query_name) {
-        let short = without_dot(name.clone());
-        if short.len() != name.len() {
-            f.str("aws.route53.query_name", name);
-        }
-        f.opt_cow("dns.question.name", Some(short));
-    }
-    f.opt_cow("dns.question.type", json::present(q.query_type));
-    f.opt_cow("dns.question.class", json::present(q.query_class));
-    if let Some(rcode) = json::present(q.rcode) {
-        f.str(
-            "event.outcome",
-            if rcode == "NOERROR" {
-                "success"
-            } else {
-                "failure"
-            },
-        );
-        f.str("dns.response_code", rcode);
-    }
-    if let Some(addr) = json::present(q.srcaddr) {
-        match addr.parse::<IpAddr>() {
-            Ok(ip) => {
-                f.str("network.type", if ip.is_ipv4() { "ipv4" } else { "ipv6" });
-                f.str("source.ip", addr);
-            }
-            Err(_) => f.str("source.address", addr),
-        }
-    }
-    opt_num(f, "source.port", q.srcport);
-    if let Some(written) = json::present(q.transport) {
-        let t = lowercase(written.clone());
-        if t != written {
-            f.str("aws.route53.transport", written);
-        }
-        match t.as_ref() {
-            "tcp" => f.u64("network.iana_number", 6),
-            "udp" => f.u64("network.iana_number", 17),
-            _ => {}
-        }
-        f.str("network.transport", t);
-    }
-    f.opt_cow("aws.route53.version", json::present(q.version));
-    f.opt_cow("aws.route53.vpc_id", json::present(q.vpc_id));
-    if let Some(ids) = q.srcids {
-        f.opt_cow("cloud.instance.id", json::present_ref(&ids.instance));
-        f.opt_cow("aws.route53.instance_id", json::present(ids.instance));
-        f.opt_cow(
-            "aws.route53.resolver_endpoint_id",
-            json::present(ids.resolver_endpoint),
-        );
-        f.opt_cow(
-            "aws.route53.resolver_network_interface_id",
-            json::present(ids.resolver_network_interface),
-        );
-    }
-    f.opt_cow(
-        "aws.route53.firewall.action",
-        json::present(q.firewall_rule_action),
-    );
-    f.opt_cow(
-        "aws.route53.firewall.rule_group.id",
-        json::present(q.firewall_rule_group_id),
-    );
-    f.opt_cow(
-        "aws.route53.firewall.domain_list.id",
-        json::present(q.firewall_domain_list_id),
-    );
-    f.opt_cow(
-        "aws.route53.firewall.protection",
-        json::present(q.firewall_protection),
-    );
-    f.members("aws.route53.*", unmapped);
-    if let Some(answers) = q.answers.filter(|a| !a.is_empty()) {
-        // ECS's data has no final dot: when an Rdata loses one, every
-        // answer's Rdata is also kept as written, in the answers' order.
-        let rdata_lost_dot = answers
-            .iter()
-            .any(|a| json::present_ref(&a.rdata).is_some_and(|d| d.ends_with('.')));
-        if rdata_lost_dot {
-            scratch.push(b'[');
-            for (i, a) in answers.iter().enumerate() {
-                if i > 0 {
-                    scratch.push(b',');
-                }
-                match &a.rdata {
-                    Some(d) => json_str(scratch, &d.0),
-                    None => scratch.extend_from_slice(b"null"),
-                }
-            }
-            scratch.push(b']');
-        }
-        let rdata_end = scratch.len();
-        scratch.push(b'[');
-        for (i, a) in answers.iter().enumerate() {
-            if i > 0 {
-                scratch.push(b',');
-            }
-            scratch.push(b'{');
-            let mut sep = "";
-            let data = json::present_ref(&a.rdata).map(without_dot);
-            let kind = json::present_ref(&a.kind);
-            let members = [
-                ("class", json::present_ref(&a.class)),
-                ("type", kind.clone()),
-                ("data", data.clone()),
-                ("name", data.filter(|_| kind.as_deref() == Some("CNAME"))),
-            ];
-            for (key, value) in members {
-                if let Some(v) = value {
-                    scratch.extend_from_slice(sep.as_bytes());
-                    json_str(scratch, key);
-                    scratch.push(b':');
-                    json_str(scratch, &v);
-                    sep = ",";
-                }
-            }
-            scratch.push(b'}');
-        }
-        scratch.push(b']');
-        let scratch: &'a Vec<u8> = scratch;
-        let (rdata, answers) = scratch.split_at(rdata_end);
-        if !rdata.is_empty() {
-            push_json(f, "aws.route53.rdata", rdata);
-        }
-        push_json(f, "dns.answers", answers);
-    }
-    Ok(())
-}
 
 #[cfg(test)]
 mod tests {

@@ -123,145 +123,138 @@ impl LineRecord for WafRecord {
 
     fn map<'a>(
         line: &'a str,
-        scratch: &'a mut Vec<u8>,
+        _scratch: &'a mut Vec<u8>,
         ev: &mut ParsedEvent<'a>,
     ) -> Result<(), String> {
-        map_line(line, scratch, ev)
-    }
-}
-
-
-fn map_line<'a>(
-    line: &'a str,
-    _scratch: &'a mut Vec<u8>,
-    ev: &mut ParsedEvent<'a>,
-) -> Result<(), String> {
-    let (w, unmapped): (Waf<'a>, _) =
-        json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
-    ev.timestamp = w
-        .timestamp
-        .as_ref()
-        .and_then(Num::as_i64)
-        .and_then(millis_rfc3339)
-        .map(Cow::Owned);
-    let f = &mut ev.fields;
-    f.str("event.kind", "alert");
-    f.push("event.category", FieldValue::Json(r#"["web","network"]"#));
-    let action = json::present(w.action);
-    let kind = match action.as_deref() {
-        Some("ALLOW") => r#"["access","allowed"]"#,
-        Some("BLOCK") => r#"["access","denied"]"#,
-        _ => r#"["access"]"#,
-    };
-    f.push("event.type", FieldValue::Json(kind));
-    f.opt_cow("event.action", action);
-    f.opt_cow("rule.id", json::present(w.terminating_rule_id));
-    f.opt_cow("rule.ruleset", json::present(w.terminating_rule_type));
-    if let Some(arn) = json::present(w.webacl_id) {
-        // arn:aws:wafv2:<region>:<account>:<scope>/webacl/<name>/<id>
-        let parts: Vec<&str> = arn.splitn(6, ':').collect();
-        if let [_, _, service, region, account, id] = parts[..] {
-            let (service, region, account, id) = (
-                service.to_string(),
-                region.to_string(),
-                account.to_string(),
-                id.to_string(),
-            );
-            f.opt_cow("cloud.service.name", Some(Cow::Owned(service)));
-            f.opt_cow("cloud.region", Some(Cow::Owned(region)));
-            f.opt_cow("cloud.account.id", Some(Cow::Owned(account)));
-            f.opt_cow("aws.waf.id", Some(Cow::Owned(id)));
-        }
-        f.str("aws.waf.arn", arn);
-    }
-    f.opt_cow("aws.waf.format_version", json::present(w.format_version));
-    // "-" when the source is not known: kept as written all the same.
-    f.opt_cow("aws.waf.source.name", w.http_source_name.map(|s| s.0));
-    f.opt_cow("aws.waf.source.id", w.http_source_id.map(|s| s.0));
-    opt_num(f, "aws.waf.response_code_sent", w.response_code_sent);
-    opt_num(f, "aws.waf.request_body_size", w.request_body_size);
-    opt_num(
-        f,
-        "aws.waf.request_body_size_inspected_by_waf",
-        w.request_body_size_inspected_by_waf,
-    );
-    f.opt_cow("tls.client.ja3", json::present(w.ja3_fingerprint));
-    f.opt_cow("aws.waf.ja4_fingerprint", json::present(w.ja4_fingerprint));
-    let raws = [
-        (
-            "aws.waf.terminating_rule_match_details",
-            w.terminating_rule_match_details,
-        ),
-        ("aws.waf.rule_group_list", w.rule_group_list),
-        ("aws.waf.rate_based_rule_list", w.rate_based_rule_list),
-        (
-            "aws.waf.non_terminating_matching_rules",
-            w.non_terminating_matching_rules,
-        ),
-        (
-            "aws.waf.request_headers_inserted",
-            w.request_headers_inserted,
-        ),
-        ("aws.waf.labels", w.labels),
-        ("aws.waf.captcha_response", w.captcha_response),
-        ("aws.waf.challenge_response", w.challenge_response),
-        ("aws.waf.oversize_fields", w.oversize_fields),
-    ];
-    for (path, raw) in raws {
-        f.opt_raw(path, raw_nonempty(raw));
-    }
-    f.members("aws.waf.*", unmapped);
-    let Some(raw) = w.http_request else {
-        return Ok(());
-    };
-    let Some(mut r) = Object::of(raw) else {
-        f.raw("aws.waf.request", raw);
-        return Ok(());
-    };
-    let client_ip = r.take::<Text>("clientIp");
-    f.opt_cow("source.ip", json::present_ref(&client_ip));
-    f.opt_cow("related.ip", json::present(client_ip));
-    f.opt_cow("source.geo.country_iso_code", json::present(r.take("country")));
-    f.opt_cow("http.request.method", json::present(r.take("httpMethod")));
-    // Kept as written, "null" too (WAF writes it when it has no id).
-    f.opt_cow("http.request.id", json::present(r.take("requestId")));
-    f.opt_cow("url.path", json::present(r.take("uri")));
-    f.opt_cow("url.query", json::present(r.take("args")));
-    f.opt_cow("url.fragment", json::present(r.take("fragment")));
-    f.opt_cow("url.scheme", json::present(r.take("scheme")));
-    f.opt_cow("url.domain", json::present(r.take("host")));
-    if let Some(v) = json::present(r.take("httpVersion")) {
-        // "HTTP/1.1" -> network.protocol "http", http.version "1.1"; the
-        // version also kept as written.
-        if let Some((proto, version)) = v.split_once('/') {
-            let proto = lowercase(Cow::Owned(proto.to_string()));
-            if proto == "http" {
-                f.str("network.transport", "tcp");
+        let (w, unmapped): (Waf<'a>, _) =
+            json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
+        ev.timestamp = w
+            .timestamp
+            .as_ref()
+            .and_then(Num::as_i64)
+            .and_then(millis_rfc3339)
+            .map(Cow::Owned);
+        let f = &mut ev.fields;
+        f.str("event.kind", "alert");
+        f.push("event.category", FieldValue::Json(r#"["web","network"]"#));
+        let action = json::present(w.action);
+        let kind = match action.as_deref() {
+            Some("ALLOW") => r#"["access","allowed"]"#,
+            Some("BLOCK") => r#"["access","denied"]"#,
+            _ => r#"["access"]"#,
+        };
+        f.push("event.type", FieldValue::Json(kind));
+        f.opt_cow("event.action", action);
+        f.opt_cow("rule.id", json::present(w.terminating_rule_id));
+        f.opt_cow("rule.ruleset", json::present(w.terminating_rule_type));
+        if let Some(arn) = json::present(w.webacl_id) {
+            // arn:aws:wafv2:<region>:<account>:<scope>/webacl/<name>/<id>
+            let parts: Vec<&str> = arn.splitn(6, ':').collect();
+            if let [_, _, service, region, account, id] = parts[..] {
+                let (service, region, account, id) = (
+                    service.to_string(),
+                    region.to_string(),
+                    account.to_string(),
+                    id.to_string(),
+                );
+                f.opt_cow("cloud.service.name", Some(Cow::Owned(service)));
+                f.opt_cow("cloud.region", Some(Cow::Owned(region)));
+                f.opt_cow("cloud.account.id", Some(Cow::Owned(account)));
+                f.opt_cow("aws.waf.id", Some(Cow::Owned(id)));
             }
-            f.str("http.version", version.to_string());
-            f.str("network.protocol", proto);
+            f.str("aws.waf.arn", arn);
         }
-        f.str("aws.waf.request.http_version", v);
-    }
-    if let Some(raw) = r.take::<&RawValue>("headers") {
-        // The list as written (names repeat, order matters); the user
-        // agent, any case, also as user_agent.original.
-        if let Ok(headers) = serde_json::from_str::<Vec<Header<'a>>>(raw.get()) {
-            let ua = headers
-                .iter()
-                .find(|h| {
-                    h.name
-                        .as_ref()
-                        .is_some_and(|n| n.0.eq_ignore_ascii_case("user-agent"))
-                })
-                .and_then(|h| json::present_ref(&h.value));
-            f.opt_cow("user_agent.original", ua);
+        f.opt_cow("aws.waf.format_version", json::present(w.format_version));
+        // "-" when the source is not known: kept as written all the same.
+        f.opt_cow("aws.waf.source.name", w.http_source_name.map(|s| s.0));
+        f.opt_cow("aws.waf.source.id", w.http_source_id.map(|s| s.0));
+        opt_num(f, "aws.waf.response_code_sent", w.response_code_sent);
+        opt_num(f, "aws.waf.request_body_size", w.request_body_size);
+        opt_num(
+            f,
+            "aws.waf.request_body_size_inspected_by_waf",
+            w.request_body_size_inspected_by_waf,
+        );
+        f.opt_cow("tls.client.ja3", json::present(w.ja3_fingerprint));
+        f.opt_cow("aws.waf.ja4_fingerprint", json::present(w.ja4_fingerprint));
+        let raws = [
+            (
+                "aws.waf.terminating_rule_match_details",
+                w.terminating_rule_match_details,
+            ),
+            ("aws.waf.rule_group_list", w.rule_group_list),
+            ("aws.waf.rate_based_rule_list", w.rate_based_rule_list),
+            (
+                "aws.waf.non_terminating_matching_rules",
+                w.non_terminating_matching_rules,
+            ),
+            (
+                "aws.waf.request_headers_inserted",
+                w.request_headers_inserted,
+            ),
+            ("aws.waf.labels", w.labels),
+            ("aws.waf.captcha_response", w.captcha_response),
+            ("aws.waf.challenge_response", w.challenge_response),
+            ("aws.waf.oversize_fields", w.oversize_fields),
+        ];
+        for (path, raw) in raws {
+            f.opt_raw(path, raw_nonempty(raw));
         }
-        f.opt_raw("aws.waf.request.headers", raw_nonempty(Some(raw)));
+        f.members("aws.waf.*", unmapped);
+        let Some(raw) = w.http_request else {
+            return Ok(());
+        };
+        let Some(mut r) = Object::of(raw) else {
+            f.raw("aws.waf.request", raw);
+            return Ok(());
+        };
+        let client_ip = r.take::<Text>("clientIp");
+        f.opt_cow("source.ip", json::present_ref(&client_ip));
+        f.opt_cow("related.ip", json::present(client_ip));
+        f.opt_cow("source.geo.country_iso_code", json::present(r.take("country")));
+        f.opt_cow("http.request.method", json::present(r.take("httpMethod")));
+        // Kept as written, "null" too (WAF writes it when it has no id).
+        f.opt_cow("http.request.id", json::present(r.take("requestId")));
+        f.opt_cow("url.path", json::present(r.take("uri")));
+        f.opt_cow("url.query", json::present(r.take("args")));
+        f.opt_cow("url.fragment", json::present(r.take("fragment")));
+        f.opt_cow("url.scheme", json::present(r.take("scheme")));
+        f.opt_cow("url.domain", json::present(r.take("host")));
+        if let Some(v) = json::present(r.take("httpVersion")) {
+            // "HTTP/1.1" -> network.protocol "http", http.version "1.1"; the
+            // version also kept as written.
+            if let Some((proto, version)) = v.split_once('/') {
+                let proto = lowercase(Cow::Owned(proto.to_string()));
+                if proto == "http" {
+                    f.str("network.transport", "tcp");
+                }
+                f.str("http.version", version.to_string());
+                f.str("network.protocol", proto);
+            }
+            f.str("aws.waf.request.http_version", v);
+        }
+        if let Some(raw) = r.take::<&RawValue>("headers") {
+            // The list as written (names repeat, order matters); the user
+            // agent, any case, also as user_agent.original.
+            if let Ok(headers) = serde_json::from_str::<Vec<Header<'a>>>(raw.get()) {
+                let ua = headers
+                    .iter()
+                    .find(|h| {
+                        h.name
+                            .as_ref()
+                            .is_some_and(|n| n.0.eq_ignore_ascii_case("user-agent"))
+                    })
+                    .and_then(|h| json::present_ref(&h.value));
+                f.opt_cow("user_agent.original", ua);
+            }
+            f.opt_raw("aws.waf.request.headers", raw_nonempty(Some(raw)));
+        }
+        f.members("aws.waf.request.*", r.rest());
+        Ok(())
     }
-    f.members("aws.waf.request.*", r.rest());
-    Ok(())
 }
+
+
 
 #[cfg(test)]
 mod tests {
