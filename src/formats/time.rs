@@ -15,7 +15,6 @@
 //! It does not decide which field of a format is its time: the formats do.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
@@ -110,11 +109,25 @@ pub fn seconds_rfc3339(s: i64) -> Option<String> {
 }
 
 /// An epoch time formatted as RFC 3339 UTC with milliseconds, reused while
-/// the value repeats (flow log lines of one file share their times).
-#[derive(Default)]
+/// the value repeats (flow log lines of one file share their times). The
+/// date is formatted once per day and the time of day by arithmetic: this
+/// runs twice for every flow log line.
 pub struct EpochText {
     value: Option<u64>,
-    text: String,
+    /// The day (days since the epoch) whose date is in `text[..10]`.
+    day: Option<u64>,
+    /// `YYYY-MM-DDThh:mm:ss.mmmZ`.
+    text: [u8; 24],
+}
+
+impl Default for EpochText {
+    fn default() -> Self {
+        EpochText {
+            value: None,
+            day: None,
+            text: *b"0000-00-00T00:00:00.000Z",
+        }
+    }
 }
 
 impl EpochText {
@@ -125,41 +138,53 @@ impl EpochText {
             return true;
         }
         self.value = None;
-        self.text.clear();
         // 10^11 seconds is the year 5138: larger values are milliseconds.
         let (secs, millis) = if raw >= 100_000_000_000 {
             (raw / 1000, raw % 1000)
         } else {
             (raw, 0)
         };
-        let Ok(secs) = i64::try_from(secs) else {
-            return false;
-        };
-        let Ok(t) = OffsetDateTime::from_unix_timestamp(secs) else {
-            return false;
-        };
-        if t.year() > 9999 {
-            return false;
+        let day = secs / 86_400;
+        if self.day != Some(day) {
+            let Ok(secs) = i64::try_from(secs) else {
+                return false;
+            };
+            let Ok(t) = OffsetDateTime::from_unix_timestamp(secs) else {
+                return false;
+            };
+            let year = t.year();
+            if !(0..=9999).contains(&year) {
+                return false;
+            }
+            let year = year as u32;
+            digits(&mut self.text[0..2], year / 100);
+            digits(&mut self.text[2..4], year % 100);
+            digits(&mut self.text[5..7], u8::from(t.month()) as u32);
+            digits(&mut self.text[8..10], t.day() as u32);
+            self.day = Some(day);
         }
-        let _ = write!(
-            self.text,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute(),
-            t.second(),
-            millis
-        );
+        let in_day = (secs % 86_400) as u32;
+        digits(&mut self.text[11..13], in_day / 3600);
+        digits(&mut self.text[14..16], in_day / 60 % 60);
+        digits(&mut self.text[17..19], in_day % 60);
+        let millis = millis as u32;
+        self.text[20] = b'0' + (millis / 100) as u8;
+        digits(&mut self.text[21..23], millis % 100);
         self.value = Some(raw);
         true
     }
 
     /// The last time set.
     pub fn as_str(&self) -> &str {
-        &self.text
+        // Only ASCII digits are ever written into the ASCII template.
+        std::str::from_utf8(&self.text).unwrap_or_default()
     }
+}
+
+/// Writes `n` (below 100) as two digits.
+fn digits(out: &mut [u8], n: u32) {
+    out[0] = b'0' + (n / 10) as u8;
+    out[1] = b'0' + (n % 10) as u8;
 }
 
 #[cfg(test)]
@@ -246,5 +271,36 @@ mod tests {
         assert!(t.set(1418530010123));
         assert_eq!(t.as_str(), "2014-12-14T04:06:50.123Z");
         assert!(!t.set(u64::MAX));
+    }
+
+    #[test]
+    fn flow_log_epochs_agree_with_the_time_crate_across_days_and_years() {
+        let mut t = EpochText::default();
+        // Within a day, across midnight, leap days, far and near years, and
+        // back again (the cached date must follow).
+        let cases: [u64; 10] = [
+            0,
+            86_399,
+            86_400,
+            951_782_400, // 2000-02-29
+            1_709_164_799,
+            1_709_164_800,
+            1_418_530_010,
+            253_402_300_799, // 9999-12-31T23:59:59 in seconds, read as milliseconds
+            99_999_999_999,
+            1_418_530_011,
+        ];
+        for raw in cases {
+            let (secs, millis) = if raw >= 100_000_000_000 {
+                (raw / 1000, raw % 1000)
+            } else {
+                (raw, 0)
+            };
+            let want = seconds_rfc3339(secs as i64)
+                .filter(|s| !s.starts_with('+'))
+                .map(|s| format!("{}.{millis:03}Z", s.trim_end_matches('Z')));
+            let got = t.set(raw).then(|| t.as_str().to_string());
+            assert_eq!(got, want, "{raw}");
+        }
     }
 }
