@@ -85,15 +85,18 @@ impl<'a> Fields<'a> {
             .map(|(_, v)| v)
     }
 
+    #[inline]
     pub fn push(&mut self, path: &'static str, v: FieldValue<'a>) {
         self.entries.push((path, v));
     }
 
+    #[inline]
     pub fn str(&mut self, path: &'static str, v: impl Into<Cow<'a, str>>) {
         self.push(path, FieldValue::Str(v.into()));
     }
 
     /// Adds the string if present and not empty.
+    #[inline]
     pub fn opt_str(&mut self, path: &'static str, v: Option<&'a str>) {
         if let Some(v) = v.filter(|s| !s.is_empty()) {
             self.str(path, v);
@@ -101,32 +104,39 @@ impl<'a> Fields<'a> {
     }
 
     /// Adds the string if present and not empty.
+    #[inline]
     pub fn opt_cow(&mut self, path: &'static str, v: Option<Cow<'a, str>>) {
         if let Some(v) = v.filter(|s| !s.is_empty()) {
             self.str(path, v);
         }
     }
 
+    #[inline]
     pub fn u64(&mut self, path: &'static str, v: u64) {
         self.push(path, FieldValue::U64(v));
     }
 
+    #[inline]
     pub fn i64(&mut self, path: &'static str, v: i64) {
         self.push(path, FieldValue::I64(v));
     }
 
+    #[inline]
     pub fn f64(&mut self, path: &'static str, v: f64) {
         self.push(path, FieldValue::F64(v));
     }
 
+    #[inline]
     pub fn bool(&mut self, path: &'static str, v: bool) {
         self.push(path, FieldValue::Bool(v));
     }
 
+    #[inline]
     pub fn raw(&mut self, path: &'static str, v: &'a RawValue) {
         self.push(path, FieldValue::Raw(v));
     }
 
+    #[inline]
     pub fn opt_raw(&mut self, path: &'static str, v: Option<&'a RawValue>) {
         if let Some(v) = v {
             self.raw(path, v);
@@ -143,6 +153,10 @@ impl<'a> Fields<'a> {
         }
     }
 }
+
+/// Fields an event is given room for at first (a flow log line has 20-30,
+/// an access log line 30-50).
+const FIELDS_HINT: usize = 32;
 
 /// One parsed event, as a format produces it.
 #[derive(Debug, Clone)]
@@ -168,7 +182,11 @@ impl<'a> ParsedEvent<'a> {
             timestamp: None,
             original,
             offset: None,
-            fields: Fields::new(),
+            // Room for the fields of most events: one allocation, not a
+            // series of reallocations while a line's fields are pushed.
+            fields: Fields {
+                entries: Vec::with_capacity(FIELDS_HINT),
+            },
             error: None,
         }
     }
@@ -321,6 +339,17 @@ enum Src {
     CloudProvider,
     Tags,
     Field(u32),
+}
+
+impl Src {
+    /// Whether the value is the same in every record of one writer (one
+    /// object) and always present.
+    fn is_constant(self) -> bool {
+        matches!(
+            self,
+            Src::Bucket | Src::Key | Src::Ingested | Src::CloudProvider
+        )
+    }
 }
 
 /// The values the writer's own fields take for one record.
@@ -733,6 +762,15 @@ impl RecordWriter {
                     out.push(b',');
                 }
                 out.extend_from_slice(&self.cur.keys[slot.key.0 as usize..slot.key.1 as usize]);
+                // A value that is the same in every record of the object
+                // (bucket, key, ingest time) becomes part of the skeleton's
+                // bytes: no step, so it is never escaped again.
+                if src.is_constant() {
+                    write_value(out, value);
+                    first = false;
+                    last_leaf = path;
+                    continue;
+                }
                 cut(
                     out,
                     sk,
