@@ -5,10 +5,11 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::{config, failed_ids, s3_notification, sqs_event};
-use s3_log_forwarder::fakes::{MemFirehose, MemObject, MemStore};
+use common::{config, failed_ids, s3_notification, sqs_event, ACCOUNT, REGION};
+use s3_log_forwarder::fakes::{MemFirehose, MemObject, MemRequeue, MemStore};
 use s3_log_forwarder::Forwarder;
 use tokio::time::Instant;
 
@@ -54,4 +55,77 @@ async fn a_stalled_object_is_abandoned_before_the_deadline_and_its_message_retri
     // is retried as a whole (and would re-emit any sent event with the same id).
     assert_eq!(out.report.records_sent, 2);
     assert_eq!(firehose.accepted().len(), 2);
+}
+
+/// The line numbers in `records`, each as often as it was delivered.
+fn delivered_lines(records: &[bytes::Bytes]) -> BTreeMap<usize, usize> {
+    let mut seen = BTreeMap::new();
+    for record in records {
+        let text = String::from_utf8_lossy(record);
+        for (at, _) in text.match_indices("line ") {
+            let digits = text.get(at + 5..at + 11).unwrap_or("");
+            if let Ok(n) = digits.parse::<usize>() {
+                *seen.entry(n).or_insert(0) += 1;
+            }
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_stalled_after_delivering_events_is_continued_from_where_it_stopped() {
+    const LINES: usize = 20_000;
+    // Enough lines to fill several sink chunks before the body stalls.
+    let body: String = (0..LINES)
+        .map(|i| format!("line {i:06} {}\n", "x".repeat(40)))
+        .collect();
+    let cfg = || {
+        config(&[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("DEADLINE_MARGIN_MS", "1000"),
+        ])
+    };
+    let firehose = MemFirehose::new();
+    let requeue = MemRequeue::new();
+    // The connection hangs half-way through the object.
+    let half = body.len() / 2;
+    let stalled = MemStore::new().with_object(
+        "b",
+        "big.log",
+        MemObject::Stall {
+            first: body[..half].to_string().into(),
+        },
+    );
+    let fwd = Forwarder::new(cfg(), stalled, firehose.clone()).with_requeue(requeue.clone());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let first = fwd
+        .handle(sqs_event(&[s3_notification(&[("b", "big.log")])]), deadline)
+        .await;
+
+    // The message is acknowledged and the object continued by a new message.
+    assert!(failed_ids(&first).is_empty(), "{:?}", first.failures);
+    assert_eq!(first.report.objects_continued, 1);
+    let sent = requeue.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, format!("arn:aws:sqs:{REGION}:{ACCOUNT}:logs"));
+    let delivered = firehose.accepted().len();
+    assert!(
+        delivered > 0 && delivered <= LINES / 2,
+        "{delivered} delivered"
+    );
+
+    // The continuation, read in full, delivers the rest and nothing twice.
+    let whole = MemStore::new().with("b", "big.log", body);
+    let fwd = Forwarder::new(cfg(), whole, firehose.clone()).with_requeue(requeue.clone());
+    let second = fwd
+        .handle(
+            sqs_event(&[sent[0].1.clone()]),
+            Instant::now() + Duration::from_secs(30),
+        )
+        .await;
+    assert!(failed_ids(&second).is_empty(), "{:?}", second.failures);
+    assert_eq!(requeue.sent().len(), 1, "no second continuation");
+    let seen = delivered_lines(&firehose.accepted());
+    assert_eq!(seen.len(), LINES, "every line delivered");
+    assert!(seen.values().all(|&n| n == 1), "a line delivered twice");
 }
