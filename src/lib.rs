@@ -7,6 +7,8 @@
 //! (streamed, decompressed, limited bytes) -> `formats` (events) -> `record`
 //! (normalized JSON) -> `sink` (Firehose batches) -> `batch` (one invocation,
 //! the SQS partial batch response).
+//! `fakes` holds in-memory implementations of the seams (`ObjectStore`,
+//! `Firehose`, `Requeue`) for tests and the benchmark.
 
 pub mod batch;
 pub mod check;
@@ -15,6 +17,7 @@ pub mod config;
 pub mod credentials;
 pub mod envelope;
 pub mod error;
+pub mod fakes;
 pub mod formats;
 pub mod metrics;
 pub mod process;

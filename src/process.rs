@@ -254,17 +254,54 @@ fn io_failure(e: &io::Error, counters: &Counters, content_length: Option<u64>) -
         return ObjectErrorKind::Limit(limit.to_string());
     }
     let read_all = content_length.is_some_and(|len| counters.raw.load(Ordering::Relaxed) >= len);
-    match e.kind() {
-        io::ErrorKind::InvalidData | io::ErrorKind::InvalidInput => {
+    match read_verdict(e.kind(), read_all) {
+        ReadVerdict::Corrupt => {
             ObjectErrorKind::Unreadable(format!("corrupt compressed data: {e}"))
         }
-        // The whole body arrived and still ended early: a truncated file,
-        // which no retry can mend.
-        io::ErrorKind::UnexpectedEof if read_all => {
+        ReadVerdict::Truncated => {
             ObjectErrorKind::Unreadable(format!("compressed data is truncated: {e}"))
         }
-        _ => ObjectErrorKind::Interrupted(e.to_string()),
+        ReadVerdict::Interrupted => ObjectErrorKind::Interrupted(e.to_string()),
     }
+}
+
+/// What a failed read of a body (raw or decompressed) means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReadVerdict {
+    /// The data is not valid for its compression: poison.
+    Corrupt,
+    /// The whole body arrived and still ended early: a truncated file, which
+    /// no retry can mend (poison).
+    Truncated,
+    /// The read itself failed (connection reset, timeout, ...): retry.
+    Interrupted,
+}
+
+impl ReadVerdict {
+    pub fn disposition(self) -> Disposition {
+        match self {
+            ReadVerdict::Corrupt | ReadVerdict::Truncated => Disposition::Poison,
+            ReadVerdict::Interrupted => Disposition::Retry,
+        }
+    }
+}
+
+/// Read errors that mean the data is bad: (kind, only once the whole body
+/// was read, verdict). Any other error is an interrupted read.
+const BAD_DATA_READS: &[(io::ErrorKind, bool, ReadVerdict)] = &[
+    (io::ErrorKind::InvalidData, false, ReadVerdict::Corrupt),
+    (io::ErrorKind::InvalidInput, false, ReadVerdict::Corrupt),
+    (io::ErrorKind::UnexpectedEof, true, ReadVerdict::Truncated),
+];
+
+/// The verdict on a read error of `kind`; `read_all` says whether every
+/// byte of the body had arrived when it happened. (Deadline and limit errors
+/// are told apart before this, by their payload.)
+pub fn read_verdict(kind: io::ErrorKind, read_all: bool) -> ReadVerdict {
+    BAD_DATA_READS
+        .iter()
+        .find(|(k, needs_all, _)| *k == kind && (read_all || !needs_all))
+        .map_or(ReadVerdict::Interrupted, |(_, _, verdict)| *verdict)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -525,5 +562,61 @@ impl Emitter {
         })?;
         self.handed += events;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_errors_map_to_their_disposition() {
+        use io::ErrorKind::*;
+        use ReadVerdict::{Corrupt, Truncated};
+        let interrupted = ReadVerdict::Interrupted;
+        // (kind, whole body read, verdict)
+        let cases = [
+            (InvalidData, false, Corrupt),
+            (InvalidData, true, Corrupt),
+            (InvalidInput, false, Corrupt),
+            (UnexpectedEof, true, Truncated),
+            // Ended early before the whole body arrived: the connection, not the file.
+            (UnexpectedEof, false, interrupted),
+            (ConnectionReset, false, interrupted),
+            (ConnectionReset, true, interrupted),
+            (ConnectionAborted, false, interrupted),
+            (BrokenPipe, false, interrupted),
+            (TimedOut, false, interrupted),
+            (Other, false, interrupted),
+        ];
+        for (kind, read_all, want) in cases {
+            assert_eq!(
+                read_verdict(kind, read_all),
+                want,
+                "{kind:?}, read_all={read_all}"
+            );
+        }
+        assert_eq!(Corrupt.disposition(), Disposition::Poison);
+        assert_eq!(Truncated.disposition(), Disposition::Poison);
+        assert_eq!(interrupted.disposition(), Disposition::Retry);
+    }
+
+    #[test]
+    fn io_failure_names_what_went_wrong() {
+        let counters = Counters::default();
+        counters.raw.store(10, Ordering::Relaxed);
+        let eof = io::Error::new(io::ErrorKind::UnexpectedEof, "early eof");
+        let kind = io_failure(&eof, &counters, Some(10));
+        assert_eq!(kind.to_string(), "compressed data is truncated: early eof");
+        let kind = io_failure(&eof, &counters, Some(11));
+        assert_eq!(kind.to_string(), "reading failed: early eof");
+        let bad = io::Error::new(io::ErrorKind::InvalidData, "bad block");
+        let kind = io_failure(&bad, &counters, None);
+        assert_eq!(kind.to_string(), "corrupt compressed data: bad block");
+        let reset = io::Error::new(io::ErrorKind::ConnectionReset, "reset by peer");
+        assert!(matches!(
+            io_failure(&reset, &counters, Some(10)),
+            ObjectErrorKind::Interrupted(_)
+        ));
     }
 }

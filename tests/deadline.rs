@@ -1,84 +1,35 @@
 //! The deadline with work in flight. moto cannot make a body stall, so these
-//! tests use an in-memory object store whose bodies stall or trickle (the
-//! hand-written fake DESIGN.md allows for faults moto cannot produce) and an
-//! in-memory Firehose; everything between them is the function's real code.
+//! tests use the in-memory seams of `s3_log_forwarder::fakes` (an object store
+//! whose bodies can stall, a Firehose that keeps what it accepts); everything
+//! between them is the function's real code.
 
 mod common;
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bytes::Bytes;
-use common::{config, failed_ids, s3_notification, sqs_event};
-use s3_log_forwarder::config::ReadTarget;
-use s3_log_forwarder::envelope::ObjectRef;
-use s3_log_forwarder::sink::{Firehose, PutError};
-use s3_log_forwarder::source::{ObjectStore, OpenedObject, SourceError};
+use common::{config, failed_ids, s3_notification, sqs_event, ACCOUNT, REGION};
+use s3_log_forwarder::fakes::{MemFirehose, MemObject, MemRequeue, MemStore};
 use s3_log_forwarder::Forwarder;
-use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
-
-/// Bodies by key: `Ok(bytes)` is served at once; `Err(())` stalls forever
-/// after a first line.
-struct Store(HashMap<String, Result<Vec<u8>, ()>>);
-
-impl ObjectStore for Store {
-    async fn open(
-        &self,
-        obj: &ObjectRef,
-        _target: &ReadTarget,
-    ) -> Result<OpenedObject, SourceError> {
-        let body: Box<dyn tokio::io::AsyncRead + Send + Unpin> = match self.0.get(&obj.key) {
-            Some(Ok(bytes)) => Box::new(std::io::Cursor::new(bytes.clone())),
-            Some(Err(())) => {
-                let (mut writer, reader) = tokio::io::duplex(1024);
-                tokio::spawn(async move {
-                    let _ = writer.write_all(b"first line arrives\n").await;
-                    // Keep the writer open, never write again: a stalled body.
-                    tokio::time::sleep(Duration::from_secs(3600)).await;
-                    drop(writer);
-                });
-                Box::new(reader)
-            }
-            None => {
-                return Err(SourceError::NotFound {
-                    bucket: obj.bucket.clone(),
-                    key: obj.key.clone(),
-                })
-            }
-        };
-        Ok(OpenedObject {
-            body,
-            etag: Some("etag".into()),
-            version_id: None,
-            content_length: None,
-        })
-    }
-}
-
-#[derive(Default)]
-struct Sink(Mutex<Vec<Bytes>>);
-
-impl Firehose for Sink {
-    async fn put_record_batch(&self, records: Vec<Bytes>) -> Result<Vec<Option<String>>, PutError> {
-        let n = records.len();
-        self.0.lock().unwrap().extend(records);
-        Ok(vec![None; n])
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stalled_object_is_abandoned_before_the_deadline_and_its_message_retried() {
-    let store = Store(HashMap::from([
-        ("fast.log".to_string(), Ok(b"one\ntwo\n".to_vec())),
-        ("stalled.log".to_string(), Err(())),
-    ]));
+    let store = MemStore::new()
+        .with("b", "fast.log", "one\ntwo\n")
+        .with_object(
+            "b",
+            "stalled.log",
+            MemObject::Stall {
+                first: "first line arrives\n".into(),
+            },
+        );
+    let firehose = MemFirehose::new();
     let cfg = config(&[
         ("DELIVERY_STREAM_NAME", "logs"),
         ("DEADLINE_MARGIN_MS", "1000"),
     ]);
-    let fwd = Forwarder::new(cfg, store, Sink::default());
+    let fwd = Forwarder::new(cfg, store, firehose.clone());
     let event = sqs_event(&[
         s3_notification(&[("b", "fast.log")]),
         s3_notification(&[("b", "stalled.log")]),
@@ -103,4 +54,78 @@ async fn a_stalled_object_is_abandoned_before_the_deadline_and_its_message_retri
     // was still in its parser's unsent chunk when reading stopped; its message
     // is retried as a whole (and would re-emit any sent event with the same id).
     assert_eq!(out.report.records_sent, 2);
+    assert_eq!(firehose.accepted().len(), 2);
+}
+
+/// The line numbers in `records`, each as often as it was delivered.
+fn delivered_lines(records: &[bytes::Bytes]) -> BTreeMap<usize, usize> {
+    let mut seen = BTreeMap::new();
+    for record in records {
+        let text = String::from_utf8_lossy(record);
+        for (at, _) in text.match_indices("line ") {
+            let digits = text.get(at + 5..at + 11).unwrap_or("");
+            if let Ok(n) = digits.parse::<usize>() {
+                *seen.entry(n).or_insert(0) += 1;
+            }
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_stalled_after_delivering_events_is_continued_from_where_it_stopped() {
+    const LINES: usize = 20_000;
+    // Enough lines to fill several sink chunks before the body stalls.
+    let body: String = (0..LINES)
+        .map(|i| format!("line {i:06} {}\n", "x".repeat(40)))
+        .collect();
+    let cfg = || {
+        config(&[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("DEADLINE_MARGIN_MS", "1000"),
+        ])
+    };
+    let firehose = MemFirehose::new();
+    let requeue = MemRequeue::new();
+    // The connection hangs half-way through the object.
+    let half = body.len() / 2;
+    let stalled = MemStore::new().with_object(
+        "b",
+        "big.log",
+        MemObject::Stall {
+            first: body[..half].to_string().into(),
+        },
+    );
+    let fwd = Forwarder::new(cfg(), stalled, firehose.clone()).with_requeue(requeue.clone());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let first = fwd
+        .handle(sqs_event(&[s3_notification(&[("b", "big.log")])]), deadline)
+        .await;
+
+    // The message is acknowledged and the object continued by a new message.
+    assert!(failed_ids(&first).is_empty(), "{:?}", first.failures);
+    assert_eq!(first.report.objects_continued, 1);
+    let sent = requeue.sent();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0].0, format!("arn:aws:sqs:{REGION}:{ACCOUNT}:logs"));
+    let delivered = firehose.accepted().len();
+    assert!(
+        delivered > 0 && delivered <= LINES / 2,
+        "{delivered} delivered"
+    );
+
+    // The continuation, read in full, delivers the rest and nothing twice.
+    let whole = MemStore::new().with("b", "big.log", body);
+    let fwd = Forwarder::new(cfg(), whole, firehose.clone()).with_requeue(requeue.clone());
+    let second = fwd
+        .handle(
+            sqs_event(&[sent[0].1.clone()]),
+            Instant::now() + Duration::from_secs(30),
+        )
+        .await;
+    assert!(failed_ids(&second).is_empty(), "{:?}", second.failures);
+    assert_eq!(requeue.sent().len(), 1, "no second continuation");
+    let seen = delivered_lines(&firehose.accepted());
+    assert_eq!(seen.len(), LINES, "every line delivered");
+    assert!(seen.values().all(|&n| n == 1), "a line delivered twice");
 }

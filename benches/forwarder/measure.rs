@@ -6,18 +6,18 @@
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
-use bytes::Bytes;
 use flate2::bufread::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use s3_log_forwarder::config::ReadTarget;
 use s3_log_forwarder::envelope::ObjectRef;
-use s3_log_forwarder::sink::{Firehose, PutError, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
+use s3_log_forwarder::fakes::MemFirehose;
+pub use s3_log_forwarder::fakes::BILLING_STEP;
+use s3_log_forwarder::sink::Firehose;
 use s3_log_forwarder::source::decode::BUF_BYTES;
 use s3_log_forwarder::source::{ObjectStore, OpenedObject, SourceError};
 use s3_log_forwarder::{Config, Forwarder};
@@ -207,19 +207,19 @@ fn handler(job: &Job) -> io::Result<Measured> {
     rt.block_on(async {
         match job.stage {
             Stage::InProcess => {
-                let counting = Counting::default();
-                let stats = counting.stats.clone();
+                // Counts what a real stream would bill; keeps no record.
+                let counting = MemFirehose::counting();
                 let fwd = Forwarder::new(
                     config,
                     FileStore {
                         root: job.root.clone(),
                     },
-                    counting,
+                    counting.clone(),
                 );
                 let mut m = invoke_all(&fwd, job).await;
-                let s = stats.lock().unwrap();
-                m.full_calls = s.full_calls;
-                m.billable_units = s.billable_units;
+                let tally = counting.tally();
+                m.full_calls = tally.full_calls;
+                m.billable_units = tally.billable_units;
                 Ok(m)
             }
             _ => {
@@ -303,7 +303,9 @@ fn sqs_event(bucket: &str, keys: &[String], invocation: usize) -> SqsEvent {
     event
 }
 
-/// Objects from local files, streamed (never read whole).
+/// Objects from local files, streamed (never read whole): unlike
+/// `fakes::MemStore`, which holds every body in memory and so would count
+/// the corpus in the measured peak RSS.
 struct FileStore {
     root: PathBuf,
 }
@@ -329,36 +331,5 @@ impl ObjectStore for FileStore {
             version_id: None,
             content_length: len,
         })
-    }
-}
-
-#[derive(Debug, Default)]
-struct CallStats {
-    full_calls: u64,
-    billable_units: u64,
-}
-
-/// A Firehose that accepts everything and counts what a real one would bill.
-#[derive(Default)]
-struct Counting {
-    stats: Arc<Mutex<CallStats>>,
-}
-
-/// Firehose bills each record rounded up to the next 5 KB.
-pub const BILLING_STEP: u64 = 5 * 1024;
-
-impl Firehose for Counting {
-    async fn put_record_batch(&self, records: Vec<Bytes>) -> Result<Vec<Option<String>>, PutError> {
-        let bytes: usize = records.iter().map(Bytes::len).sum();
-        let largest = records.iter().map(Bytes::len).max().unwrap_or(0);
-        let units: u64 = records
-            .iter()
-            .map(|r| (r.len() as u64).div_ceil(BILLING_STEP).max(1))
-            .sum();
-        let full = records.len() == MAX_BATCH_RECORDS || bytes + largest > MAX_BATCH_BYTES;
-        let mut s = self.stats.lock().unwrap();
-        s.billable_units += units;
-        s.full_calls += u64::from(full);
-        Ok(vec![None; records.len()])
     }
 }

@@ -391,11 +391,12 @@ fn backoff(opts: &SinkOptions, attempt: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fakes::{MemFirehose, Reply};
     use crate::sink::PutError;
 
     #[tokio::test]
     async fn records_still_queued_at_the_deadline_fail_their_messages() {
-        let fh = Arc::new(Scripted::default());
+        let fh = Arc::new(MemFirehose::new());
         let (tx, rx) = mpsc::channel(4);
         let mut o = opts();
         o.deadline = Instant::now() + Duration::from_millis(100);
@@ -407,52 +408,9 @@ mod tests {
             .expect("the sink stops at its deadline")
             .unwrap();
         assert!(report.failed_messages.contains(&2));
-        assert!(fh.calls.lock().unwrap().is_empty());
+        assert!(fh.call_sizes().is_empty());
         drop(tx);
     }
-    use std::sync::Mutex;
-
-    /// In-memory Firehose that fails according to a script, and remembers
-    /// what it accepted.
-    #[derive(Default)]
-    struct Scripted {
-        /// For each call, which record positions fail (by error code); an
-        /// `Err` fails the whole call. Calls past the script succeed.
-        script: Mutex<Vec<Result<Vec<usize>, PutError>>>,
-        accepted: Mutex<Vec<Bytes>>,
-        calls: Mutex<Vec<usize>>,
-    }
-
-    impl Firehose for Scripted {
-        async fn put_record_batch(
-            &self,
-            records: Vec<Bytes>,
-        ) -> Result<Vec<Option<String>>, PutError> {
-            assert!(records.len() <= MAX_BATCH_RECORDS);
-            assert!(records.iter().map(Bytes::len).sum::<usize>() <= MAX_BATCH_BYTES);
-            self.calls.lock().unwrap().push(records.len());
-            let step = {
-                let mut s = self.script.lock().unwrap();
-                if s.is_empty() {
-                    Ok(vec![])
-                } else {
-                    s.remove(0)
-                }
-            };
-            let failing = step?;
-            let mut out = Vec::new();
-            for (i, r) in records.into_iter().enumerate() {
-                if failing.contains(&i) {
-                    out.push(Some("ServiceUnavailableException".to_string()));
-                } else {
-                    self.accepted.lock().unwrap().push(r);
-                    out.push(None);
-                }
-            }
-            Ok(out)
-        }
-    }
-
     fn opts() -> SinkOptions {
         let mut o = SinkOptions::new(5, Instant::now() + Duration::from_secs(30));
         o.base_backoff = Duration::from_millis(1);
@@ -470,7 +428,7 @@ mod tests {
         Chunk::events(msg, msg, 0, data.into(), ends)
     }
 
-    async fn run_with(fh: Arc<Scripted>, chunks: Vec<Chunk>, opts: SinkOptions) -> SinkReport {
+    async fn run_with(fh: Arc<MemFirehose>, chunks: Vec<Chunk>, opts: SinkOptions) -> SinkReport {
         let (tx, rx) = mpsc::channel(4);
         let sink = tokio::spawn(run(fh, rx, opts));
         for c in chunks {
@@ -482,28 +440,28 @@ mod tests {
 
     #[tokio::test]
     async fn batches_respect_the_record_count_limit() {
-        let fh = Arc::new(Scripted::default());
+        let fh = Arc::new(MemFirehose::new());
         let recs: Vec<Vec<u8>> = (0..1234).map(|i| format!("{i}\n").into_bytes()).collect();
         let refs: Vec<&[u8]> = recs.iter().map(|r| r.as_slice()).collect();
         let report = run_with(fh.clone(), vec![chunk(0, &refs)], opts()).await;
         assert_eq!(report.records_sent, 1234);
-        assert_eq!(*fh.calls.lock().unwrap(), vec![500, 500, 234]);
+        assert_eq!(fh.call_sizes(), vec![500, 500, 234]);
         assert!(report.failed_messages.is_empty());
     }
 
     #[tokio::test]
     async fn batches_respect_the_byte_limit() {
-        let fh = Arc::new(Scripted::default());
+        let fh = Arc::new(MemFirehose::new());
         let big = vec![b'x'; 1_000_000];
         let refs: Vec<&[u8]> = (0..9).map(|_| big.as_slice()).collect();
         let report = run_with(fh.clone(), vec![chunk(0, &refs)], opts()).await;
         assert_eq!(report.records_sent, 9);
-        assert_eq!(*fh.calls.lock().unwrap(), vec![4, 4, 1]);
+        assert_eq!(fh.call_sizes(), vec![4, 4, 1]);
     }
 
     #[tokio::test]
     async fn packing_joins_consecutive_events_up_to_the_record_limit() {
-        let fh = Arc::new(Scripted::default());
+        let fh = Arc::new(MemFirehose::new());
         let recs: Vec<Vec<u8>> = (0..10)
             .map(|i| format!("event {i}\n").into_bytes())
             .collect();
@@ -515,7 +473,7 @@ mod tests {
             max_events: 500,
         };
         let report = run_with(fh.clone(), vec![chunk(0, &refs)], o).await;
-        let got = fh.accepted.lock().unwrap().clone();
+        let got = fh.accepted();
         assert_eq!(got.len(), 4);
         assert_eq!(got[0], "event 0\nevent 1\nevent 2\n");
         assert_eq!(got[3], "event 9\n");
@@ -565,8 +523,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_frame_is_sent_as_one_record_and_counts_its_events() {
-        let fh = Arc::new(Scripted::default());
-        fh.script.lock().unwrap().push(Ok(vec![1]));
+        let fh = Arc::new(MemFirehose::new().then(Reply::Partial(vec![1])));
         let frames = vec![
             Chunk::frame(2, 5, 0, Bytes::from_static(b"frame-a"), 40),
             Chunk::frame(2, 5, 40, Bytes::from_static(b"frame-b"), 7),
@@ -578,7 +535,7 @@ mod tests {
             max_events: 500,
         };
         let report = run_with(fh.clone(), frames, o).await;
-        assert_eq!(*fh.calls.lock().unwrap(), vec![2]);
+        assert_eq!(fh.call_sizes(), vec![2]);
         // The second frame (events 40-46) was rejected: its first event is reported.
         assert_eq!(report.unaccepted.get(&5), Some(&40));
         assert_eq!(report.events_sent, 40);
@@ -587,11 +544,11 @@ mod tests {
 
     #[tokio::test]
     async fn a_packed_record_that_fails_reports_its_first_event() {
-        let fh = Arc::new(Scripted::default());
-        fh.script.lock().unwrap().push(Ok(vec![1]));
-        for _ in 0..4 {
-            fh.script.lock().unwrap().push(Ok(vec![0]));
-        }
+        let fh = Arc::new(
+            MemFirehose::new()
+                .then(Reply::Partial(vec![1]))
+                .then_times(4, Reply::Partial(vec![0])),
+        );
         let mut c = chunk(4, &[b"a\n", b"b\n", b"c\n", b"d\n"]);
         c.first = 100;
         let mut o = opts();
@@ -608,16 +565,15 @@ mod tests {
 
     #[tokio::test]
     async fn firehose_partial_failure_resends_only_failed_records() {
-        let fh = Arc::new(Scripted::default());
-        fh.script.lock().unwrap().push(Ok(vec![1, 3]));
+        let fh = Arc::new(MemFirehose::new().then(Reply::Partial(vec![1, 3])));
         let report = run_with(
             fh.clone(),
             vec![chunk(0, &[b"a\n", b"b\n", b"c\n", b"d\n"])],
             opts(),
         )
         .await;
-        assert_eq!(*fh.calls.lock().unwrap(), vec![4, 2]);
-        let mut got: Vec<Bytes> = fh.accepted.lock().unwrap().clone();
+        assert_eq!(fh.call_sizes(), vec![4, 2]);
+        let mut got: Vec<Bytes> = fh.accepted();
         got.sort();
         assert_eq!(got, vec!["a\n", "b\n", "c\n", "d\n"]);
         assert_eq!(report.records_retried, 2);
@@ -626,13 +582,13 @@ mod tests {
 
     #[tokio::test]
     async fn records_failing_every_attempt_fail_only_their_message() {
-        let fh = Arc::new(Scripted::default());
         // Message 7's record (position 1 of the first call, then alone) fails
         // every time; message 3's record passes at once.
-        fh.script.lock().unwrap().push(Ok(vec![1]));
-        for _ in 0..4 {
-            fh.script.lock().unwrap().push(Ok(vec![0]));
-        }
+        let fh = Arc::new(
+            MemFirehose::new()
+                .then(Reply::Partial(vec![1]))
+                .then_times(4, Reply::Partial(vec![0])),
+        );
         let report = run_with(
             fh.clone(),
             vec![chunk(3, &[b"a\n"]), chunk(7, &[b"b\n"])],
@@ -644,43 +600,39 @@ mod tests {
             vec![7]
         );
         assert_eq!(report.records_failed, 1);
-        assert_eq!(fh.calls.lock().unwrap().len(), 5);
+        assert_eq!(fh.call_sizes().len(), 5);
     }
 
     #[tokio::test]
     async fn non_retryable_call_errors_stop_at_once() {
-        let fh = Arc::new(Scripted::default());
-        fh.script.lock().unwrap().push(Err(PutError {
+        let fh = Arc::new(MemFirehose::new().then(Reply::Fail(PutError {
             retryable: false,
             message: "ResourceNotFoundException".into(),
-        }));
+        })));
         let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n"])], opts()).await;
-        assert_eq!(fh.calls.lock().unwrap().len(), 1);
+        assert_eq!(fh.call_sizes().len(), 1);
         assert!(report.failed_messages.contains(&0));
         assert!(report.last_error.unwrap().contains("ResourceNotFound"));
     }
 
     #[tokio::test]
     async fn throttled_calls_are_retried_then_succeed() {
-        let fh = Arc::new(Scripted::default());
-        for _ in 0..2 {
-            fh.script.lock().unwrap().push(Err(PutError {
+        let fh = Arc::new(MemFirehose::new().then_times(
+            2,
+            Reply::Fail(PutError {
                 retryable: true,
                 message: "ServiceUnavailableException".into(),
-            }));
-        }
+            }),
+        ));
         let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n", b"b\n"])], opts()).await;
-        assert_eq!(fh.calls.lock().unwrap().len(), 3);
+        assert_eq!(fh.call_sizes().len(), 3);
         assert_eq!(report.records_sent, 2);
         assert!(report.failed_messages.is_empty());
     }
 
     #[tokio::test]
     async fn no_retry_past_the_deadline() {
-        let fh = Arc::new(Scripted::default());
-        for _ in 0..5 {
-            fh.script.lock().unwrap().push(Ok(vec![0]));
-        }
+        let fh = Arc::new(MemFirehose::new().then_times(5, Reply::Partial(vec![0])));
         let mut o = opts();
         o.base_backoff = Duration::from_secs(10);
         o.max_backoff = Duration::from_secs(10);
@@ -688,6 +640,6 @@ mod tests {
         // Jitter may pick a short pause, so allow a few calls, but never all five.
         let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n"])], o).await;
         assert!(report.failed_messages.contains(&0));
-        assert!(fh.calls.lock().unwrap().len() < 5);
+        assert!(fh.call_sizes().len() < 5);
     }
 }

@@ -126,37 +126,75 @@ impl Intercept for PrebuiltBody {
     }
 }
 
+/// Whether a failed `PutRecordBatch` call may pass if repeated, and what to check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PutVerdict {
+    pub retryable: bool,
+    pub hint: &'static str,
+}
+
+const fn verdict(retryable: bool, hint: &'static str) -> PutVerdict {
+    PutVerdict { retryable, hint }
+}
+
+const REFUSED: PutVerdict = verdict(false, "the stream refused the request");
+const THROTTLED: PutVerdict = verdict(true, "Firehose is throttling");
+/// No error code: the call got no answer.
+const NO_ANSWER: PutVerdict = verdict(true, "no answer (network or timeout)");
+/// Any code not in [`PUT_RECORD_BATCH_ERRORS`].
+const UNEXPECTED: PutVerdict = verdict(true, "unexpected error");
+
+/// `PutRecordBatch` error codes with a meaning of their own.
+pub const PUT_RECORD_BATCH_ERRORS: &[(&str, PutVerdict)] = &[
+    (
+        "ResourceNotFoundException",
+        verdict(
+            false,
+            "the delivery stream does not exist: check DELIVERY_STREAM_NAME and the region",
+        ),
+    ),
+    (
+        "AccessDeniedException",
+        verdict(
+            false,
+            "the function may not write to the stream: check firehose:PutRecordBatch on its ARN",
+        ),
+    ),
+    ("InvalidArgumentException", REFUSED),
+    ("InvalidKMSResourceException", REFUSED),
+    ("InvalidSourceException", REFUSED),
+    ("ServiceUnavailableException", THROTTLED),
+    ("LimitExceededException", THROTTLED),
+    ("ThrottlingException", THROTTLED),
+];
+
+/// What a failed call's error `code` means: an empty code is no answer at
+/// all, a code of the table its row, any other code a retryable surprise.
+pub fn put_verdict(code: &str) -> PutVerdict {
+    if code.is_empty() {
+        return NO_ANSWER;
+    }
+    PUT_RECORD_BATCH_ERRORS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(UNEXPECTED, |(_, v)| *v)
+}
+
+/// Unpacks the SDK's error and applies [`put_verdict`].
 fn classify<E>(stream: &str, err: SdkError<E>) -> PutError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let code = match &err {
-        SdkError::ServiceError(se) => se.err().code().unwrap_or("").to_string(),
-        _ => String::new(),
+        SdkError::ServiceError(se) => se.err().code().unwrap_or(""),
+        _ => "",
     };
-    let (retryable, hint) = match code.as_str() {
-        "ResourceNotFoundException" => (
-            false,
-            "the delivery stream does not exist: check DELIVERY_STREAM_NAME and the region",
-        ),
-        "AccessDeniedException" => (
-            false,
-            "the function may not write to the stream: check firehose:PutRecordBatch on its ARN",
-        ),
-        "InvalidArgumentException" | "InvalidKMSResourceException" | "InvalidSourceException" => {
-            (false, "the stream refused the request")
-        }
-        "ServiceUnavailableException" | "LimitExceededException" | "ThrottlingException" => {
-            (true, "Firehose is throttling")
-        }
-        "" => (true, "no answer (network or timeout)"),
-        _ => (true, "unexpected error"),
-    };
+    let PutVerdict { retryable, hint } = put_verdict(code);
     PutError {
         retryable,
         message: format!(
             "PutRecordBatch to {stream} failed ({}): {hint}: {}",
-            if code.is_empty() { "-" } else { &code },
+            if code.is_empty() { "-" } else { code },
             DisplayErrorContext(&err)
         ),
     }
@@ -166,6 +204,36 @@ where
 mod tests {
     use super::*;
     use base64::Engine;
+
+    #[test]
+    fn put_record_batch_error_codes_say_whether_to_retry() {
+        let cases: &[(&str, bool, &str)] = &[
+            (
+                "ResourceNotFoundException",
+                false,
+                "the delivery stream does not exist: check DELIVERY_STREAM_NAME and the region",
+            ),
+            (
+                "AccessDeniedException",
+                false,
+                "the function may not write to the stream: check firehose:PutRecordBatch on its ARN",
+            ),
+            ("InvalidArgumentException", false, "the stream refused the request"),
+            ("InvalidKMSResourceException", false, "the stream refused the request"),
+            ("InvalidSourceException", false, "the stream refused the request"),
+            ("ThrottlingException", true, "Firehose is throttling"),
+            ("ServiceUnavailableException", true, "Firehose is throttling"),
+            ("LimitExceededException", true, "Firehose is throttling"),
+            ("", true, "no answer (network or timeout)"),
+            ("InternalFailure", true, "unexpected error"),
+            ("SomethingNew", true, "unexpected error"),
+        ];
+        for (code, retryable, hint) in cases {
+            let got = put_verdict(code);
+            assert_eq!(got.retryable, *retryable, "{code:?}");
+            assert_eq!(got.hint, *hint, "{code:?}");
+        }
+    }
 
     #[test]
     fn the_body_is_the_json_the_sdk_would_send() {
