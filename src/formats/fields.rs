@@ -83,14 +83,15 @@ impl<'a> Tokens<'a> {
             let end = closing(body, b'"', true).ok_or(TokenError::UnterminatedQuote)?;
             let raw = &body[..end];
             self.rest = &body[end + 1..];
-            let text = if raw.contains("\\\"") {
+            // A backslash is rare in logs: look for one before looking for `\"`.
+            let text = if memchr::memchr(b'\\', raw.as_bytes()).is_some() && raw.contains("\\\"") {
                 Cow::Owned(raw.replace("\\\"", "\""))
             } else {
                 Cow::Borrowed(raw)
             };
             return Ok(Some(Token { text, quoted: true }));
         }
-        let end = s.find(' ').unwrap_or(s.len());
+        let end = memchr::memchr(b' ', s.as_bytes()).unwrap_or(s.len());
         self.rest = &s[end..];
         Ok(Some(Token {
             text: Cow::Borrowed(&s[..end]),
@@ -121,7 +122,7 @@ impl<'a> Tokens<'a> {
                 Ok(Some(&body[..end]))
             }
             None => {
-                let end = s.find(' ').unwrap_or(s.len());
+                let end = memchr::memchr(b' ', s.as_bytes()).unwrap_or(s.len());
                 self.rest = &s[end..];
                 Ok((end > 0).then(|| &s[..end]))
             }
