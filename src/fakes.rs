@@ -186,9 +186,13 @@ impl AsyncRead for Broken {
 pub enum Reply {
     /// Every record accepted.
     Accept,
-    /// The records at these positions refused with `ServiceUnavailableException`,
-    /// the others accepted (a partial `FailedPutCount`).
+    /// The records at these positions refused with `InternalFailure`, the
+    /// others accepted (a partial `FailedPutCount`): a failed attempt.
     Partial(Vec<usize>),
+    /// The records at these positions refused with
+    /// `ServiceUnavailableException` ("Slow down."), the others accepted:
+    /// the stream over its quota.
+    SlowDown(Vec<usize>),
     /// The whole call fails.
     Fail(PutError),
 }
@@ -198,6 +202,7 @@ impl Reply {
     pub fn throttled() -> Self {
         Reply::Fail(PutError {
             retryable: true,
+            throttled: true,
             message: "ServiceUnavailableException: Slow down. (scripted)".into(),
         })
     }
@@ -206,6 +211,7 @@ impl Reply {
     pub fn no_stream() -> Self {
         Reply::Fail(PutError {
             retryable: false,
+            throttled: false,
             message: "ResourceNotFoundException: stream not found (scripted)".into(),
         })
     }
@@ -328,17 +334,18 @@ impl Firehose for MemFirehose {
             lock(&state.call_sizes).push(records.len());
         }
         let reply = lock(&state.script).pop_front().unwrap_or(Reply::Accept);
-        let refused = match reply {
+        let (refused, code) = match reply {
             Reply::Fail(e) => return Err(e),
-            Reply::Accept => Vec::new(),
-            Reply::Partial(positions) => positions,
+            Reply::Accept => (Vec::new(), ""),
+            Reply::Partial(positions) => (positions, "InternalFailure"),
+            Reply::SlowDown(positions) => (positions, "ServiceUnavailableException"),
         };
         let mut out = Vec::with_capacity(records.len());
         let (mut n, mut size, mut units) = (0u64, 0u64, 0u64);
         let mut kept = Vec::new();
         for (i, record) in records.into_iter().enumerate() {
             if refused.contains(&i) {
-                out.push(Some("ServiceUnavailableException".to_string()));
+                out.push(Some(code.to_string()));
                 continue;
             }
             n += 1;
@@ -476,21 +483,25 @@ mod tests {
     async fn the_firehose_answers_as_scripted_then_accepts() {
         let fh = MemFirehose::new()
             .then(Reply::throttled())
-            .then(Reply::Partial(vec![1]));
+            .then(Reply::Partial(vec![1]))
+            .then(Reply::SlowDown(vec![0]));
         let recs = || vec![Bytes::from("a"), Bytes::from("b")];
-        assert!(fh.put_record_batch(recs()).await.unwrap_err().retryable);
+        let e = fh.put_record_batch(recs()).await.unwrap_err();
+        assert!(e.retryable && e.throttled);
+        let codes = fh.put_record_batch(recs()).await.unwrap();
+        assert_eq!(codes, vec![None, Some("InternalFailure".into())]);
         let codes = fh.put_record_batch(recs()).await.unwrap();
         assert_eq!(
             codes,
-            vec![None, Some("ServiceUnavailableException".into())]
+            vec![Some("ServiceUnavailableException".into()), None]
         );
         assert_eq!(fh.put_record_batch(recs()).await.unwrap(), vec![None, None]);
-        assert_eq!(fh.accepted(), vec!["a", "a", "b"]);
-        assert_eq!(fh.call_sizes(), vec![2, 2, 2]);
+        assert_eq!(fh.accepted(), vec!["a", "b", "a", "b"]);
+        assert_eq!(fh.call_sizes(), vec![2, 2, 2, 2]);
         let t = fh.tally();
         assert_eq!(
             (t.calls, t.records, t.bytes, t.billable_units),
-            (3, 3, 3, 3)
+            (4, 4, 4, 4)
         );
     }
 
@@ -518,5 +529,105 @@ mod tests {
             .unwrap_err()
             .contains("AccessDenied"));
         assert!(refusing.sent().is_empty());
+    }
+}
+
+/// A delivery stream that holds a quota as Firehose does: token buckets
+/// for requests, records and bytes per second (each holding at most one
+/// second's worth), refilled continuously. A call when no request is left
+/// fails whole with `ServiceUnavailableException`; otherwise its records are
+/// taken in order while records and bytes last, and the rest come back with
+/// `ServiceUnavailableException` ("Slow down."), as a partial
+/// `FailedPutCount`. Time is tokio's, so a test with paused time runs a
+/// minute of quota in milliseconds. Moto enforces no quota; this stands in.
+#[derive(Clone)]
+pub struct QuotaFirehose(Arc<Mutex<Quota>>);
+
+/// What a [`QuotaFirehose`] saw.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuotaTally {
+    pub calls: u64,
+    /// Calls refused whole for want of a request.
+    pub refused_calls: u64,
+    /// Calls with some records refused.
+    pub partial_calls: u64,
+    pub records_accepted: u64,
+    pub records_refused: u64,
+    pub bytes_accepted: u64,
+    /// Records accepted more than once (same bytes).
+    pub duplicates: u64,
+}
+
+struct Quota {
+    per_second: [f64; 3],
+    tokens: [f64; 3],
+    at: tokio::time::Instant,
+    tally: QuotaTally,
+    seen: std::collections::HashSet<Bytes>,
+}
+
+impl QuotaFirehose {
+    /// A stream with these quotas per second (Firehose's Direct PUT default
+    /// in most regions: 1,000 requests, 100,000 records, 1 MiB).
+    pub fn new(requests: u32, records: u32, bytes: u64) -> Self {
+        let per_second = [f64::from(requests), f64::from(records), bytes as f64];
+        QuotaFirehose(Arc::new(Mutex::new(Quota {
+            per_second,
+            tokens: per_second,
+            at: tokio::time::Instant::now(),
+            tally: QuotaTally::default(),
+            seen: std::collections::HashSet::new(),
+        })))
+    }
+
+    pub fn tally(&self) -> QuotaTally {
+        lock(&self.0).tally.clone()
+    }
+}
+
+impl Firehose for QuotaFirehose {
+    async fn put_record_batch(&self, records: Vec<Bytes>) -> Result<Vec<Option<String>>, PutError> {
+        let bytes: usize = records.iter().map(Bytes::len).sum();
+        assert!(records.len() <= MAX_BATCH_RECORDS && bytes <= MAX_BATCH_BYTES);
+        let mut q = lock(&self.0);
+        let now = tokio::time::Instant::now();
+        let elapsed = now.duration_since(q.at).as_secs_f64();
+        q.at = now;
+        for i in 0..3 {
+            q.tokens[i] = (q.tokens[i] + elapsed * q.per_second[i]).min(q.per_second[i]);
+        }
+        q.tally.calls += 1;
+        if q.tokens[0] < 1.0 {
+            q.tally.refused_calls += 1;
+            return Err(PutError {
+                retryable: true,
+                throttled: true,
+                message: "ServiceUnavailableException: Slow down. (quota stand-in)".into(),
+            });
+        }
+        q.tokens[0] -= 1.0;
+        let mut out = Vec::with_capacity(records.len());
+        let mut refused = 0u64;
+        for r in records {
+            let size = r.len() as f64;
+            if q.tokens[1] >= 1.0 && q.tokens[2] >= size {
+                q.tokens[1] -= 1.0;
+                q.tokens[2] -= size;
+                q.tally.records_accepted += 1;
+                q.tally.bytes_accepted += r.len() as u64;
+                if !q.seen.insert(r) {
+                    q.tally.duplicates += 1;
+                }
+                out.push(None);
+            } else {
+                refused += 1;
+                out.push(Some("ServiceUnavailableException".to_string()));
+            }
+        }
+        if refused > 0 {
+            q.tally.partial_calls += 1;
+            q.tally.records_refused += refused;
+        }
+        Ok(out)
     }
 }

@@ -26,6 +26,8 @@ use crate::envelope;
 use crate::error::Disposition;
 use crate::process::ObjectSettings;
 use crate::requeue::Requeue;
+use crate::sink::batcher::MAX_IN_FLIGHT;
+use crate::sink::pace::Pace;
 use crate::sink::Firehose;
 use crate::source::ObjectStore;
 use decide::{Continuation, MessageState, SinkLosses};
@@ -37,6 +39,9 @@ pub struct Forwarder<S, F> {
     firehose: Arc<F>,
     /// Where continuations go; without it, an unfinished object fails its message.
     requeue: Option<Arc<dyn Requeue>>,
+    /// The delivery stream's pace, learned from its throttling; kept for
+    /// the life of the function instance.
+    pace: Arc<Pace>,
 }
 
 /// Counters of one invocation; `metrics::COUNTERS` says which go to the
@@ -87,6 +92,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             store: Arc::new(store),
             firehose: Arc::new(firehose),
             requeue: None,
+            pace: Arc::new(Pace::new(MAX_IN_FLIGHT)),
         }
     }
 

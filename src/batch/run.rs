@@ -48,6 +48,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             rx,
             SinkOptions {
                 pack: self.config.packing.event_limits(),
+                pace: self.pace.clone(),
                 ..SinkOptions::new(self.config.firehose_max_attempts, sink_deadline)
             },
         ));

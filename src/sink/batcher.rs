@@ -6,7 +6,8 @@
 //! record that could not be delivered fails exactly its own message.
 //!
 //! Memory is bounded: producers hand over records through a bounded channel,
-//! and at most `max_in_flight` batches are being sent at once.
+//! and at most `MAX_IN_FLIGHT` batches are being sent at once (fewer while
+//! the stream throttles: see `pace`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -17,7 +18,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use super::{Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
+use super::pace::Pace;
+use super::{is_throttle_code, Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
 
 /// Consecutive records of one object of one message, written back to back
 /// in `data`; piece `i` ends at `ends[i]` (exclusive) and starts where the
@@ -156,8 +158,10 @@ pub struct SinkOptions {
     pub max_attempts: u32,
     /// No call is started (and none is waited for) after this instant.
     pub deadline: Instant,
-    /// Calls in flight at once.
-    pub max_in_flight: usize,
+    /// How fast calls may start and how many may be in flight: learned
+    /// from the stream's throttling, shared by every call to one stream and
+    /// kept from one invocation to the next.
+    pub pace: Arc<Pace>,
     /// First backoff; doubles per attempt, with full jitter.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
@@ -165,12 +169,15 @@ pub struct SinkOptions {
     pub pack: PackLimits,
 }
 
+/// Calls in flight at most (fewer while the stream throttles).
+pub const MAX_IN_FLIGHT: usize = 4;
+
 impl SinkOptions {
     pub fn new(max_attempts: u32, deadline: Instant) -> Self {
         SinkOptions {
             max_attempts,
             deadline,
-            max_in_flight: 4,
+            pace: Arc::new(Pace::new(MAX_IN_FLIGHT)),
             base_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
             pack: PackLimits::ONE_PER_RECORD,
@@ -194,6 +201,8 @@ pub struct SinkReport {
     pub events_sent: u64,
     /// Records sent again after a partial or whole-call failure.
     pub records_retried: u64,
+    /// Calls the stream answered, wholly or in part, with throttling.
+    pub throttled_calls: u64,
     /// The last error seen, for the log.
     pub last_error: Option<String>,
 }
@@ -222,6 +231,7 @@ impl SinkReport {
         self.bytes_sent += other.bytes_sent;
         self.calls += other.calls;
         self.records_retried += other.records_retried;
+        self.throttled_calls += other.throttled_calls;
         if other.last_error.is_some() {
             self.last_error = other.last_error;
         }
@@ -287,7 +297,7 @@ async fn spawn_send<F: Firehose>(
     batch: Batch,
     opts: &SinkOptions,
 ) {
-    while in_flight.len() >= opts.max_in_flight.max(1) {
+    while in_flight.len() >= opts.pace.window() {
         match in_flight.join_next().await {
             Some(done) => collect(report, done),
             None => break,
@@ -311,60 +321,96 @@ fn collect(report: &mut SinkReport, done: Result<SinkReport, tokio::task::JoinEr
     }
 }
 
-/// Sends one batch, re-sending only the failed records.
+/// Sends one batch, re-sending only the failed records. Each call waits
+/// for its turn with the stream's [`Pace`] and reports back to it. A
+/// throttled answer (the stream over its quota) is not a failed attempt:
+/// the pace slows the calls down and the records are sent again until the
+/// deadline; other failures count against `max_attempts`, with backoff.
 pub async fn send_with_retry<F: Firehose + ?Sized>(
     firehose: &F,
     mut todo: Batch,
     opts: &SinkOptions,
 ) -> SinkReport {
     let mut report = SinkReport::default();
+    let mut calls = 0u32;
     let mut attempt = 0u32;
     while !todo.is_empty() {
-        attempt += 1;
-        if attempt > 1 {
+        let bytes: usize = todo.iter().map(|(_, r)| r.len()).sum();
+        if tokio::time::timeout_at(opts.deadline, opts.pace.turn(bytes))
+            .await
+            .is_err()
+        {
+            report.last_error = Some(
+                "the stream's throttling left no time to send every record before the invocation's deadline"
+                    .into(),
+            );
+            break;
+        }
+        calls += 1;
+        if calls > 1 {
             report.records_retried += todo.len() as u64;
         }
         report.calls += 1;
         let data: Vec<Bytes> = todo.iter().map(|(_, r)| r.clone()).collect();
-        match tokio::time::timeout_at(opts.deadline, firehose.put_record_batch(data)).await {
-            Err(_) => {
-                report.last_error =
-                    Some("PutRecordBatch did not answer before the invocation's deadline".into());
-                break;
-            }
-            Ok(Err(e)) => {
-                report.last_error = Some(e.message.clone());
-                if !e.retryable {
+        let throttled =
+            match tokio::time::timeout_at(opts.deadline, firehose.put_record_batch(data)).await {
+                Err(_) => {
+                    report.last_error = Some(
+                        "PutRecordBatch did not answer before the invocation's deadline".into(),
+                    );
                     break;
                 }
-            }
-            Ok(Ok(codes)) => {
-                let mut failed = Vec::new();
-                let mut first_code = None;
-                for ((origin, rec), code) in todo.drain(..).zip(codes) {
-                    match code {
-                        None => {
-                            report.records_sent += 1;
-                            report.events_sent += u64::from(origin.events);
-                            report.bytes_sent += rec.len() as u64;
-                        }
-                        Some(code) => {
-                            first_code.get_or_insert(code);
-                            failed.push((origin, rec));
+                Ok(Err(e)) => {
+                    opts.pace.observe(0, e.throttled);
+                    report.last_error = Some(e.message.clone());
+                    if !e.retryable {
+                        break;
+                    }
+                    e.throttled
+                }
+                Ok(Ok(codes)) => {
+                    let mut failed = Vec::new();
+                    let mut first_code = None;
+                    let mut accepted = 0u64;
+                    let mut only_throttles = true;
+                    for ((origin, rec), code) in todo.drain(..).zip(codes) {
+                        match code {
+                            None => {
+                                report.records_sent += 1;
+                                report.events_sent += u64::from(origin.events);
+                                report.bytes_sent += rec.len() as u64;
+                                accepted += rec.len() as u64;
+                            }
+                            Some(code) => {
+                                only_throttles &= is_throttle_code(&code);
+                                first_code.get_or_insert(code);
+                                failed.push((origin, rec));
+                            }
                         }
                     }
+                    let throttled = !failed.is_empty() && only_throttles;
+                    opts.pace
+                        .observe(accepted, first_code.is_some() && throttled);
+                    if let Some(code) = first_code {
+                        report.last_error = Some(format!(
+                            "PutRecordBatch rejected {} record(s), first error code {code}",
+                            failed.len()
+                        ));
+                    }
+                    todo = failed;
+                    throttled
                 }
-                if let Some(code) = first_code {
-                    report.last_error = Some(format!(
-                        "PutRecordBatch rejected {} record(s), first error code {code}",
-                        failed.len()
-                    ));
-                }
-                todo = failed;
-            }
+            };
+        if throttled {
+            report.throttled_calls += 1;
+        } else {
+            attempt += 1;
         }
         if todo.is_empty() || attempt >= opts.max_attempts {
             break;
+        }
+        if throttled {
+            continue;
         }
         let pause = backoff(opts, attempt);
         if Instant::now() + pause >= opts.deadline {
@@ -607,6 +653,7 @@ mod tests {
     async fn non_retryable_call_errors_stop_at_once() {
         let fh = Arc::new(MemFirehose::new().then(Reply::Fail(PutError {
             retryable: false,
+            throttled: false,
             message: "ResourceNotFoundException".into(),
         })));
         let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n"])], opts()).await;
@@ -621,6 +668,7 @@ mod tests {
             2,
             Reply::Fail(PutError {
                 retryable: true,
+                throttled: true,
                 message: "ServiceUnavailableException".into(),
             }),
         ));
@@ -641,5 +689,77 @@ mod tests {
         let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n"])], o).await;
         assert!(report.failed_messages.contains(&0));
         assert!(fh.call_sizes().len() < 5);
+    }
+
+    /// Records of `size` bytes, distinct, newline-terminated.
+    fn distinct_records(n: usize, size: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|i| {
+                let mut r = format!("{i:08}").into_bytes();
+                r.resize(size - 1, b'x');
+                r.push(b'\n');
+                r
+            })
+            .collect()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stream_quota_is_held_without_loss_or_duplicates() {
+        fastrand::seed(7);
+        // Firehose's default quota in most regions; 8 MiB of records, sent
+        // by 8 messages at once as an invocation does.
+        let mib = 1024 * 1024;
+        let fh = Arc::new(crate::fakes::QuotaFirehose::new(1000, 100_000, mib as u64));
+        let recs = distinct_records(8 * 1024, 1024);
+        let refs: Vec<&[u8]> = recs.iter().map(|r| r.as_slice()).collect();
+        let chunks: Vec<Chunk> = refs
+            .chunks(1024)
+            .enumerate()
+            .map(|(msg, part)| chunk(msg, part))
+            .collect();
+        let t0 = Instant::now();
+        let mut o = SinkOptions::new(6, t0 + Duration::from_secs(120));
+        o.base_backoff = Duration::from_millis(100);
+        let pace = o.pace.clone();
+        let (tx, rx) = mpsc::channel(4);
+        let sink = tokio::spawn(run(fh.clone(), rx, o));
+        for c in chunks {
+            tx.send(c).await.unwrap();
+        }
+        drop(tx);
+        let report = sink.await.unwrap();
+        let took = (Instant::now() - t0).as_secs_f64();
+        let tally = fh.tally();
+        assert!(report.failed_messages.is_empty(), "{report:?}");
+        assert_eq!(report.records_sent, recs.len() as u64);
+        assert_eq!(tally.records_accepted, recs.len() as u64);
+        assert_eq!(tally.duplicates, 0);
+        assert!(report.throttled_calls > 0, "the quota was reached");
+        assert!(pace.state().rate.is_some());
+        // The first second's burst plus one MiB a second: 7 s at best.
+        let used = tally.bytes_accepted as f64 / ((took - 1.0).max(1.0) * mib as f64);
+        println!(
+            "quota held: {} calls ({} refused whole, {} partial), {:.1} s, {:.0}% of the quota used",
+            tally.calls,
+            tally.refused_calls,
+            tally.partial_calls,
+            took,
+            used * 100.0
+        );
+        assert!(used > 0.5, "{:.0}% of the quota used", used * 100.0);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttled_answers_do_not_use_up_the_attempts() {
+        // Ten throttled calls in a row, with two attempts allowed: the
+        // records still go in, because pushback is not failure.
+        let fh = Arc::new(MemFirehose::new().then_times(10, Reply::throttled()));
+        let mut o = opts();
+        o.max_attempts = 2;
+        let report = run_with(fh.clone(), vec![chunk(0, &[b"a\n", b"b\n"])], o).await;
+        assert!(report.failed_messages.is_empty(), "{report:?}");
+        assert_eq!(report.records_sent, 2);
+        assert_eq!(report.throttled_calls, 10);
+        assert_eq!(fh.call_sizes().len(), 11);
     }
 }

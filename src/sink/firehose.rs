@@ -59,6 +59,7 @@ impl Firehose for SdkFirehose {
         if responses.len() != n {
             return Err(PutError {
                 retryable: true,
+                throttled: false,
                 message: format!(
                     "PutRecordBatch to {} answered {} results for {n} records",
                     self.stream,
@@ -192,6 +193,7 @@ where
     let PutVerdict { retryable, hint } = put_verdict(code);
     PutError {
         retryable,
+        throttled: super::is_throttle_code(code),
         message: format!(
             "PutRecordBatch to {stream} failed ({}): {hint}: {}",
             if code.is_empty() { "-" } else { code },

@@ -6,6 +6,7 @@
 
 pub mod batcher;
 pub mod firehose;
+pub mod pace;
 pub mod packing;
 
 use std::future::Future;
@@ -25,7 +26,19 @@ pub use crate::record::MAX_RECORD_BYTES;
 pub struct PutError {
     /// Whether the same call may succeed if repeated (throttling, 5xx, network).
     pub retryable: bool,
+    /// Whether the stream pushed back (over its quota): the sender slows down.
+    pub throttled: bool,
     pub message: String,
+}
+
+/// Whether a per-record error code of `PutRecordBatch` means the stream is
+/// over its quota (Firehose answers `ServiceUnavailableException`, "Slow
+/// down.").
+pub fn is_throttle_code(code: &str) -> bool {
+    matches!(
+        code,
+        "ServiceUnavailableException" | "ThrottlingException" | "LimitExceededException"
+    )
 }
 
 /// The seam to the delivery stream.
