@@ -10,15 +10,20 @@
 //! batcher asks a [`Pace`] before every call and tells it how the call went:
 //!
 //! - **Multiplicative decrease** on a throttled answer: the calls allowed in
-//!   flight halve, and the send rate becomes 70% of the bytes per second the
-//!   stream accepted over the last [`METER_WINDOW`] (at most once per
-//!   [`COOL_DOWN`], so that one burst of throttled calls counts once).
-//! - **Additive increase** on a call answered without throttling: one more
-//!   call in flight per window's worth of clean calls, and the rate grows by
-//!   a fixed step (1/32 of the rate at the last decrease) per clean call.
+//!   flight halve, and the send rate becomes 70% of what it was; the first
+//!   time, 70% of the bytes per second the stream accepted over the last
+//!   [`METER_WINDOW`]. At most once per [`COOL_DOWN`], so that one burst of
+//!   throttled calls counts once.
+//! - **Additive increase** while calls are answered without throttling: one
+//!   more call in flight per window's worth of clean calls, and the rate
+//!   grows by a fixed step per second (1/8 of the rate at the last
+//!   decrease).
 //! - Until the first throttled answer, calls are not paced at all.
-//! - Each call start is spaced by its own bytes at the current rate, with
-//!   ±10% jitter, so that instances sharing one stream do not move in step.
+//! - While paced, a call carries at most [`CALL_SECONDS`] of the rate (so
+//!   that a 4 MiB batch does not wait for a slow rate and then mostly come
+//!   back refused), and each call start is spaced by its bytes at the
+//!   current rate, with ±10% jitter, so that instances sharing one stream do
+//!   not move in step.
 //!
 //! One `Pace` lives as long as the function instance (per stream), so an
 //! invocation starts at the rate the previous one learned.
@@ -35,6 +40,8 @@ pub const METER_WINDOW: Duration = Duration::from_secs(2);
 pub const COOL_DOWN: Duration = Duration::from_millis(500);
 /// The rate never goes below this many bytes per second.
 pub const MIN_RATE: f64 = 32.0 * 1024.0;
+/// While paced, a call carries at most this many seconds of the rate.
+pub const CALL_SECONDS: f64 = 0.5;
 
 /// Pacing of one delivery stream's calls. Cheap to share (`Arc`).
 #[derive(Debug)]
@@ -49,8 +56,10 @@ struct State {
     window: f64,
     /// Bytes per second; `None` until the first throttled answer.
     rate: Option<f64>,
-    /// Rate added per clean call, set at each decrease.
+    /// Rate added per second of clean calls, set at each decrease.
     step: f64,
+    /// When the rate last grew (or shrank).
+    grown_at: Option<Instant>,
     /// The earliest start of the next call.
     next: Option<Instant>,
     cool_until: Option<Instant>,
@@ -81,6 +90,7 @@ impl Pace {
                 window: max_in_flight as f64,
                 rate: None,
                 step: 0.0,
+                grown_at: None,
                 next: None,
                 cool_until: None,
                 meter: VecDeque::new(),
@@ -98,6 +108,11 @@ impl Pace {
     /// Calls that may be in flight now.
     pub fn window(&self) -> usize {
         (self.lock().window as usize).clamp(1, self.max_in_flight)
+    }
+
+    /// The most bytes one call may carry now; `None` while unpaced.
+    pub fn call_limit(&self) -> Option<usize> {
+        self.lock().rate.map(|r| (r * CALL_SECONDS) as usize)
     }
 
     /// Waits until a call of `bytes` may start (at once while unpaced).
@@ -131,9 +146,11 @@ impl Pace {
         }
         if !throttled {
             s.window = (s.window + 1.0 / s.window).min(self.max_in_flight as f64);
-            let step = s.step;
-            if let Some(rate) = &mut s.rate {
-                *rate += step;
+            if s.rate.is_some() {
+                let since = s.grown_at.map_or(Duration::ZERO, |t| now - t);
+                let grow = s.step * since.min(Duration::from_secs(1)).as_secs_f64();
+                s.rate = s.rate.map(|r| r + grow);
+                s.grown_at = Some(now);
             }
             return;
         }
@@ -150,13 +167,11 @@ impl Pace {
         let reach = since.clamp(Duration::from_secs(1), METER_WINDOW);
         let took: u64 = s.meter.iter().map(|(_, b)| b).sum();
         let measured = took as f64 / reach.as_secs_f64();
-        let base = match s.rate {
-            Some(rate) => rate.min(measured.max(MIN_RATE)),
-            None => measured,
-        };
+        let base = s.rate.unwrap_or(measured);
         let rate = (base * 0.7).max(MIN_RATE);
         s.rate = Some(rate);
-        s.step = (rate / 32.0).max(1024.0);
+        s.step = (rate / 8.0).max(1024.0);
+        s.grown_at = Some(now);
     }
 
     /// What it has learned so far.
@@ -229,22 +244,26 @@ mod tests {
         assert_eq!(after.window, 4, "one decrease for one burst");
         assert_eq!(after.throttled, 6);
         let rate = after.rate.unwrap();
-        for _ in 0..32 {
+        // Clean calls for two seconds: the rate grows by 1/8 a second.
+        for _ in 0..20 {
+            tokio::time::advance(Duration::from_millis(100)).await;
             pace.observe(1 << 16, false);
         }
         let climbed = pace.state();
         assert!(climbed.window > after.window);
+        let want = rate * (1.0 + 2.0 / 8.0);
         assert!(
-            (climbed.rate.unwrap() - 2.0 * rate).abs() < 1.0,
-            "32 clean calls add the rate once more: {} -> {}",
+            (climbed.rate.unwrap() - want).abs() < 1.0,
+            "two seconds of clean calls: {} -> {}, want {want}",
             rate,
             climbed.rate.unwrap()
         );
-        // A throttle after the cool-down decreases again, from the lower of
-        // the rate and what was accepted.
+        // A throttle after the cool-down decreases again, from the rate.
         tokio::time::advance(COOL_DOWN).await;
         pace.observe(0, true);
-        assert!(pace.state().rate.unwrap() < climbed.rate.unwrap());
+        let again = pace.state().rate.unwrap();
+        assert!((again - 0.7 * climbed.rate.unwrap()).abs() < 1.0);
+        assert_eq!(pace.call_limit(), Some((again * CALL_SECONDS) as usize));
     }
 
     #[tokio::test(start_paused = true)]
