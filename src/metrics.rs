@@ -90,6 +90,8 @@ counters! {
         |r| r.firehose_calls;
     records_retried => "FirehoseRetries", "Count", "records sent again after throttling or partial failure",
         |r| r.records_retried;
+    throttled_calls => "FirehoseThrottles", "Count", "`PutRecordBatch` calls the stream answered with throttling, wholly or in part (the function slows down)",
+        |r| r.throttled_calls;
     duration_ms => "Duration", "Milliseconds", "the invocation's own time",
         |r| r.duration_ms;
 }
@@ -223,6 +225,7 @@ mod tests {
             bytes_sent: 117,
             firehose_calls: 118,
             records_retried: 119,
+            throttled_calls: 121,
             duration_ms: 120,
             ..InvocationReport::default()
         }

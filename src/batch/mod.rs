@@ -73,6 +73,8 @@ pub struct InvocationReport {
     pub bytes_sent: u64,
     pub firehose_calls: u64,
     pub records_retried: u64,
+    /// `PutRecordBatch` calls answered with throttling.
+    pub throttled_calls: u64,
     pub duration_ms: u64,
 }
 
@@ -205,6 +207,7 @@ fn add_sink_counters(
         report.bytes_sent = sink.bytes_sent;
         report.firehose_calls = sink.calls;
         report.records_retried = sink.records_retried;
+        report.throttled_calls = sink.throttled_calls;
     }
 }
 
