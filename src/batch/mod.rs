@@ -104,6 +104,11 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         self
     }
 
+    /// What this instance has learned of its delivery stream's quota.
+    pub fn pace(&self) -> crate::sink::pace::PaceState {
+        self.pace.state()
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

@@ -17,7 +17,9 @@
 //! - **Additive increase** while calls are answered without throttling: one
 //!   more call in flight per window's worth of clean calls, and the rate
 //!   grows by a fixed step per second (1/8 of the rate at the last
-//!   decrease).
+//!   decrease), doubling for every second the stream has taken everything
+//!   after [`PROBE_AFTER`] (up to 8 steps a second): an instance left alone
+//!   on a stream soon uses all of it.
 //! - Until the first throttled answer, calls are not paced at all.
 //! - While paced, a call carries at most [`CALL_SECONDS`] of the rate (so
 //!   that a 4 MiB batch does not wait for a slow rate and then mostly come
@@ -40,6 +42,9 @@ pub const METER_WINDOW: Duration = Duration::from_secs(2);
 pub const COOL_DOWN: Duration = Duration::from_millis(500);
 /// The rate never goes below this many bytes per second.
 pub const MIN_RATE: f64 = 32.0 * 1024.0;
+/// Clean calls for this long after a decrease's cool-down make the rate
+/// grow faster and faster (see [`Pace::observe`]).
+pub const PROBE_AFTER: Duration = Duration::from_secs(2);
 /// While paced, a call carries at most this many seconds of the rate.
 pub const CALL_SECONDS: f64 = 0.5;
 
@@ -148,7 +153,17 @@ impl Pace {
             s.window = (s.window + 1.0 / s.window).min(self.max_in_flight as f64);
             if s.rate.is_some() {
                 let since = s.grown_at.map_or(Duration::ZERO, |t| now - t);
-                let grow = s.step * since.min(Duration::from_secs(1)).as_secs_f64();
+                // Probing: the longer the stream has taken everything since
+                // the last decrease, the faster the rate grows (the step
+                // doubles for every second past PROBE_AFTER, up to 8x), so
+                // that an instance left alone on a stream soon uses it all.
+                let calm = s
+                    .cool_until
+                    .map_or(Duration::ZERO, |t| now.saturating_duration_since(t));
+                let boost = 2f64
+                    .powf(calm.saturating_sub(PROBE_AFTER).as_secs_f64())
+                    .min(8.0);
+                let grow = s.step * boost * since.min(Duration::from_secs(1)).as_secs_f64();
                 s.rate = s.rate.map(|r| r + grow);
                 s.grown_at = Some(now);
             }
