@@ -168,6 +168,11 @@ async fn run(instances: usize, objects: usize) -> Row {
             aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
             format!(r#"{{"deadLetterTargetArn":"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq","maxReceiveCount":"5"}}"#),
         )
+        // Six times the function's timeout, as template.yaml sets it.
+        .attributes(
+            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+            (6 * INVOCATION_SECONDS).to_string(),
+        )
         .send()
         .await
         .unwrap();
