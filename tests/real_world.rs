@@ -48,11 +48,7 @@ const EXPECTED: &[(&str, Format, &str)] = &[
 /// Known detection failures not fixed yet: (file, detected), with why. The
 /// test fails if any other file is misdetected, and also if one of these is
 /// detected right (then remove it here).
-const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[(
-    "real/firewall/opensearch-catalog-nfw-sample.json",
-    Format::Text,
-    "a pretty-printed JSON array of records (`[` first): the sniffers judge objects only",
-)];
+const KNOWN_MISDETECTED: &[(&str, Format, &str)] = &[];
 
 /// Known line losses not fixed yet: (file, error events), with why. The test
 /// fails on any other loss, and if one of these no longer loses lines.
@@ -61,12 +57,6 @@ const KNOWN_LINE_LOSSES: &[(&str, usize, &str)] = &[
         "real/vpcflow/beats-custom-transit-gateway.log",
         1,
         "17 fields and no header: the layout is not knowable without the flow log's format",
-    ),
-    (
-        "real/firewall/opensearch-catalog-nfw-sample.json",
-        14,
-        "a JSON array of 13 records: `[` and `]` are refused, and the 12 objects joined \
-         over lines end in `},` (the separator), so only the last record is kept",
     ),
     (
         "real/route53/panther-vpcdns-crypto-domain.json",

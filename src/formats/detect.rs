@@ -62,6 +62,20 @@ pub fn sniff(prefix: &[u8]) -> Format {
     };
     let first =
         |pick: &dyn Fn(Sniff) -> bool| FORMATS.iter().find(|d| pick(d.sniff)).map(|d| d.format);
+    // A JSON array of records (`[` then `{`, pretty-printed or not): judged
+    // as JSON on the whole prefix; a text line that starts with `[` (a
+    // bracketed time or level) has no `{` after it.
+    if let Some(rest) = p.strip_prefix(b"[") {
+        if skip_ws(rest).starts_with(b"{") {
+            return first(&|s| match s {
+                Sniff::Document(is)
+                | Sniff::JsonLine(is)
+                | Sniff::TextOrJsonLine { json: is, .. } => is(p),
+                _ => false,
+            })
+            .unwrap_or_else(|| fallback(true));
+        }
+    }
     if p.starts_with(b"{") {
         if let Some(f) = first(&|s| matches!(s, Sniff::Document(is) if is(p))) {
             return f;

@@ -65,6 +65,12 @@ fn run_lines<F: LineFormat>(
         }
         let (text, utf8_error) = utf8_or_lossy(line.bytes, line.number);
         let text: &str = if F::TRIM { text.trim() } else { &text };
+        if F::TRIM && pending_at.is_none() && matches!(text, "[" | "]" | "]," | "[]") {
+            // The brackets of a pretty-printed JSON array of records: the
+            // records inside are events, the brackets are not.
+            stats.skipped += 1;
+            continue;
+        }
         if F::TRIM {
             if let Some((number, offset)) = pending_at {
                 pending.push('\n');
@@ -74,7 +80,13 @@ fn run_lines<F: LineFormat>(
                 }
                 pending_at = None;
                 one(
-                    format, &pending, utf8_error, number, offset, &mut stats, emit,
+                    format,
+                    array_member(&pending),
+                    utf8_error,
+                    number,
+                    offset,
+                    &mut stats,
+                    emit,
                 )?;
                 continue;
             }
@@ -85,6 +97,7 @@ fn run_lines<F: LineFormat>(
                 continue;
             }
         }
+        let text = if F::TRIM { array_member(text) } else { text };
         one(
             format,
             text,
@@ -99,6 +112,15 @@ fn run_lines<F: LineFormat>(
         one(format, &pending, None, number, offset, &mut stats, emit)?;
     }
     Ok(stats)
+}
+
+/// A record of a JSON array without the comma that separates it from the
+/// next one (`{...},`).
+fn array_member(text: &str) -> &str {
+    match text.strip_suffix(',') {
+        Some(t) if t.ends_with('}') => t,
+        _ => text,
+    }
 }
 
 /// Whether `text` is the start of a JSON value that ends too soon.

@@ -166,6 +166,28 @@ mod tests {
     }
 
     #[test]
+    fn a_json_array_of_records_is_its_records() {
+        // Pretty-printed, with nested objects ending in `},` inside a record,
+        // and compact, one record a line.
+        let pretty = b"[\n  {\n    \"a\": {\"x\": 1},\n    \"b\": 2\n  },\n  {\n    \"a\": 3\n  }\n]\n";
+        let (evs, stats) = run(Format::JsonLines, pretty, 1000).unwrap();
+        assert_eq!(evs.len(), 2, "{evs:?}");
+        assert!(evs.iter().all(|e| e.error.is_none()), "{evs:?}");
+        assert!(evs[0].original.ends_with('}'), "the separating comma is not part of the record");
+        assert_eq!(stats.skipped, 2, "the brackets");
+        let compact = b"[\n{\"a\":1},\n{\"a\":2}\n]\n";
+        let (evs, _) = run(Format::JsonLines, compact, 1000).unwrap();
+        assert_eq!(evs.len(), 2);
+        assert!(evs.iter().all(|e| e.error.is_none()));
+        assert_eq!(crate::formats::detect::sniff(pretty), Format::JsonLines);
+        // A text line that starts with a bracket stays text.
+        assert_eq!(
+            crate::formats::detect::sniff(b"[2026-11-22 10:00:00] INFO {started}\n"),
+            Format::Text
+        );
+    }
+
+    #[test]
     fn a_pretty_printed_object_is_one_event() {
         let input = b"{\n  \"a\": 1,\n  \"b\": {\"c\": 2}\n}\n{\"d\":3}\n{\n  \"cut\":\n";
         let (evs, stats) = run(Format::JsonLines, input, 1000).unwrap();
