@@ -18,8 +18,9 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::config::Limits;
+use crate::filter::Filters;
 use crate::formats::{Format, Stop};
-use crate::process::read_object;
+use crate::process::{read_object, Emitted};
 use crate::record::ObjectContext;
 use crate::source::decode::Counters;
 
@@ -222,12 +223,24 @@ fn replay(args: &[String]) -> Result<()> {
         let counters = Counters::default();
         let file_started = Instant::now();
         let mut write_error = None;
-        let read = read_object(file, ctx, o.format, &limits, 0, &counters, &mut |record| {
-            out.write_all(record).map_err(|e| {
-                write_error = Some(e);
-                Stop
-            })
-        });
+        // Filters are the function's (`FILTERS`); replay shows every event.
+        let no_filters = Filters::default();
+        let read = read_object(
+            file,
+            ctx,
+            o.format,
+            &limits,
+            &no_filters,
+            0,
+            &counters,
+            &mut |emitted| match emitted {
+                Emitted::Record { record, .. } => out.write_all(record).map_err(|e| {
+                    write_error = Some(e);
+                    Stop
+                }),
+                Emitted::Dropped { .. } => Ok(()),
+            },
+        );
         if let Some(e) = write_error {
             return Err(e).context("writing to stdout");
         }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use crate::filter::Filters;
 use crate::formats::Format;
 use crate::sink::packing::{Packing, RecordCompression, DEFAULT_PACK_MAX_EVENTS};
 
@@ -167,6 +168,8 @@ pub struct Config {
     /// How events become Firehose records (`RECORD_PACKING`,
     /// `PACK_MAX_EVENTS`, `RECORD_COMPRESSION`).
     pub packing: Packing,
+    /// Rules that drop events before they are sent (`FILTERS`, `FILTERS_FILE`).
+    pub filters: Filters,
 }
 
 impl Config {
@@ -276,6 +279,23 @@ impl Config {
             (None, None) => Vec::new(),
         };
 
+        let filters = match (get("FILTERS"), get("FILTERS_FILE")) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "FILTERS_FILE",
+                    "<set>",
+                    "set FILTERS or FILTERS_FILE, not both",
+                ))
+            }
+            (Some(inline), None) => parse_filters("FILTERS", &inline)?,
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| invalid("FILTERS_FILE", &path, &format!("cannot read it: {e}")))?;
+                parse_filters("FILTERS_FILE", &text)?
+            }
+            (None, None) => Filters::default(),
+        };
+
         let limits = Limits::from_lookup(&get)?;
 
         let max_concurrency = parse_num(&get, "MAX_CONCURRENCY", 8)? as usize;
@@ -300,6 +320,7 @@ impl Config {
             firehose_max_attempts,
             limits,
             packing: parse_packing(&get)?,
+            filters,
         })
     }
 
@@ -448,6 +469,12 @@ fn parse_sources(
             })
         })
         .collect()
+}
+
+/// `FILTERS` / `FILTERS_FILE`: a JSON array of rules (see `filter`); the
+/// message names the rule and the field.
+fn parse_filters(var: &'static str, text: &str) -> Result<Filters, ConfigError> {
+    Filters::parse(text).map_err(|why| invalid(var, "<json>", &why))
 }
 
 fn is_account_id(a: &str) -> bool {
@@ -866,6 +893,51 @@ mod tests {
             .unwrap_err()
             .contains("SOURCES says"));
         assert!(c.read_target("z", "k", Some("222222222222")).is_ok());
+    }
+
+    #[test]
+    fn filters_come_from_the_variable_or_a_file_and_errors_name_the_rule() {
+        let rule = r#"[{"name": "ct-read-only", "dataset": "aws.cloudtrail", "when": {"event.action": {"prefix": ["Describe", "List", "Get"]}}}]"#;
+        let c = cfg(&[("DELIVERY_STREAM_NAME", "s"), ("FILTERS", rule)]).unwrap();
+        assert_eq!(c.filters.rules().len(), 1);
+        assert!(cfg(&[("DELIVERY_STREAM_NAME", "s")])
+            .unwrap()
+            .filters
+            .is_empty());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("filters.json");
+        std::fs::write(&path, rule).unwrap();
+        let file = path.to_str().unwrap();
+        let c = cfg(&[("DELIVERY_STREAM_NAME", "s"), ("FILTERS_FILE", file)]).unwrap();
+        assert_eq!(&*c.filters.rules()[0].name, "ct-read-only");
+        let err = cfg(&[
+            ("DELIVERY_STREAM_NAME", "s"),
+            ("FILTERS", rule),
+            ("FILTERS_FILE", file),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not both"), "{err}");
+        let bad = r#"[{"name": "typo", "dataset": "aws.cloudtrail", "when": {"event.actoin": {"equals": "x"}}}]"#;
+        let err = cfg(&[("DELIVERY_STREAM_NAME", "s"), ("FILTERS", bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("FILTERS has an invalid value")
+                && err.contains("rule 0 (typo)")
+                && err.contains("event.actoin"),
+            "{err}"
+        );
+        let err = cfg(&[
+            ("DELIVERY_STREAM_NAME", "s"),
+            ("FILTERS_FILE", "/nonexistent/filters.json"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("FILTERS_FILE") && err.contains("cannot read"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -4,8 +4,8 @@
 //! The crate is a library first; `main.rs` only wires it to the Lambda
 //! runtime. Data flows one way, and the modules follow it:
 //! `envelope` (SQS body -> object references) -> `credentials` + `source`
-//! (streamed, decompressed, limited bytes) -> `formats` (events) -> `record`
-//! (normalized JSON) -> `sink` (Firehose batches) -> `batch` (one invocation,
+//! (streamed, decompressed, limited bytes) -> `formats` (events) -> `filter`
+//! (events dropped by rule, counted) -> `record` (normalized JSON) -> `sink` (Firehose batches) -> `batch` (one invocation,
 //! the SQS partial batch response).
 //! `fakes` holds in-memory implementations of the seams (`ObjectStore`,
 //! `Firehose`, `Requeue`) for tests and the benchmark.
@@ -18,6 +18,7 @@ pub mod credentials;
 pub mod envelope;
 pub mod error;
 pub mod fakes;
+pub mod filter;
 pub mod formats;
 pub mod metrics;
 pub mod process;

@@ -10,7 +10,10 @@
 //!
 //! Counts by dataset and by skip reason are metrics of their own, named
 //! `Events.<format>` and `SkippedObjects.<reason>`, so that one document
-//! carries them all; they are not in the summary line. This module does not
+//! carries them all; they are not in the summary line. Events dropped by
+//! filter rules are counted per rule both ways: `DroppedEvents.<rule>`
+//! metrics, and the summary line's `dropped_by_filter` field
+//! (`rule=count,...`, empty when nothing was dropped). This module does not
 //! count anything: the invocation fills the `InvocationReport`.
 
 use serde_json::{json, Map, Value};
@@ -44,9 +47,14 @@ macro_rules! counters {
             get: |$r: &InvocationReport| $get,
         },)*];
 
-        /// Logs the `invocation summary` line: one field per counter.
+        /// Logs the `invocation summary` line: one field per counter, and
+        /// the drops by filter rule.
         pub fn log_summary(report: &InvocationReport) {
-            tracing::info!($($log = { let $r = report; $get },)* "invocation summary");
+            tracing::info!(
+                $($log = { let $r = report; $get },)*
+                dropped_by_filter = %by_rule(&report.dropped_by_filter),
+                "invocation summary"
+            );
         }
     };
 }
@@ -76,6 +84,8 @@ counters! {
         |r| r.events;
     error_records => "ErrorRecords", "Count", "malformed lines sent as records with `error.message`",
         |r| r.error_records;
+    events_dropped => "DroppedEvents", "Count", "events dropped by a filter rule (`FILTERS`), total (by rule in `DroppedEvents.<rule>`); included in `Events`",
+        |r| r.events_dropped;
     truncated_events => "OversizeEvents", "Count", "events cut to fit Firehose's 1,000 KiB record limit (`tags: [\"truncated\"]`)",
         |r| r.truncated_events;
     bytes_read => "BytesRead", "Bytes", "bytes read from S3",
@@ -108,6 +118,9 @@ pub fn emf_document(report: &InvocationReport, function: &str, timestamp_ms: u64
     for (reason, n) in &report.skipped_by_reason {
         values.push((format!("SkippedObjects.{reason}"), *n, "Count"));
     }
+    for (rule, n) in &report.dropped_by_filter {
+        values.push((format!("DroppedEvents.{rule}"), *n, "Count"));
+    }
 
     let mut doc = Map::new();
     let definitions: Vec<Value> = values
@@ -132,9 +145,20 @@ pub fn emf_document(report: &InvocationReport, function: &str, timestamp_ms: u64
     Value::Object(doc).to_string()
 }
 
-/// The README rows of the per-dataset and per-reason metrics (not counters).
+/// The drops by rule as the summary line's `dropped_by_filter`:
+/// `rule=count,rule=count`.
+fn by_rule(dropped: &crate::filter::DropCounts) -> String {
+    let parts: Vec<String> = dropped
+        .iter()
+        .map(|(rule, n)| format!("{rule}={n}"))
+        .collect();
+    parts.join(",")
+}
+
+/// The README rows of the per-dataset, per-reason and per-rule metrics (not counters).
 pub const EVENTS_BY_FORMAT_ROW: &str = "| `Events.<format>` | Count | events parsed by format (`Events.cloudtrail`, `Events.vpcflow`, ...) |";
 pub const SKIPPED_BY_REASON_ROW: &str = "| `SkippedObjects.<reason>` | Count | objects skipped without loss by reason: `folder-marker`, `cloudtrail-digest`, `not-found` (deleted before it was read), `replaced` (a newer version has its own notification), ... |";
+pub const DROPPED_BY_RULE_ROW: &str = "| `DroppedEvents.<rule>` | Count | events dropped by each filter rule, named by the rule's `name` (only rules that dropped any) |";
 
 #[cfg(test)]
 mod tests {
@@ -160,6 +184,9 @@ mod tests {
         r.events_by_dataset.insert("vpcflow", 500);
         r.skipped_by_reason.insert("folder-marker", 1);
         r.skipped_by_reason.insert("not-found", 1);
+        r.events_dropped = 7;
+        r.dropped_by_filter.insert("ct-read-only".into(), 5);
+        r.dropped_by_filter.insert("flow-accept".into(), 2);
         r
     }
 
@@ -190,6 +217,9 @@ mod tests {
         assert_eq!(doc["Events.vpcflow"], 500);
         assert_eq!(doc["SkippedObjects.folder-marker"], 1);
         assert_eq!(doc["SkippedObjects.not-found"], 1);
+        assert_eq!(doc["DroppedEvents"], 7);
+        assert_eq!(doc["DroppedEvents.ct-read-only"], 5);
+        assert_eq!(doc["DroppedEvents.flow-accept"], 2);
         assert_eq!(doc["OversizeEvents"], 3);
         assert_eq!(doc["FirehoseRetries"], 7);
         assert_eq!(doc["BytesSent"], 9000);
@@ -227,6 +257,7 @@ mod tests {
             records_retried: 119,
             throttled_calls: 121,
             duration_ms: 120,
+            events_dropped: 121,
             ..InvocationReport::default()
         }
     }
@@ -279,22 +310,48 @@ mod tests {
                 counter.metric_name
             );
         }
-        // Nothing in the summary line that is not a counter.
+        // Nothing in the summary line that is not a counter (or the drops by rule).
+        assert_eq!(line["dropped_by_filter"], "");
         let fields = line.as_object().unwrap().keys();
         let extra: Vec<_> = fields
-            .filter(|k| !["message", "level", "target", "timestamp"].contains(&k.as_str()))
+            .filter(|k| {
+                ![
+                    "message",
+                    "level",
+                    "target",
+                    "timestamp",
+                    "dropped_by_filter",
+                ]
+                .contains(&k.as_str())
+            })
             .filter(|k| !COUNTERS.iter().any(|c| c.log_name == k.as_str()))
             .collect();
         assert!(extra.is_empty(), "{extra:?}");
         // Every report field is some counter's value (`objects_skipped`,
         // 107, only inside the skipped total).
         let values: Vec<u64> = COUNTERS.iter().map(|c| (c.get)(&report)).collect();
-        for field in 101..=120u64 {
+        for field in 101..=121u64 {
             assert!(
                 values.contains(&field) || field == 107,
                 "report field with value {field} is no counter"
             );
         }
+    }
+
+    #[test]
+    fn the_summary_line_names_the_drops_by_rule() {
+        let buffer = Buffer::default();
+        let writer = buffer.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .flatten_event(true)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::with_default(subscriber, || log_summary(&report()));
+        let text = String::from_utf8(buffer.0.lock().unwrap().clone()).unwrap();
+        let line: Value = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(line["events_dropped"], 7);
+        assert_eq!(line["dropped_by_filter"], "ct-read-only=5,flow-accept=2");
     }
 
     #[test]
@@ -322,6 +379,7 @@ mod tests {
             .collect();
         want.push(EVENTS_BY_FORMAT_ROW.into());
         want.push(SKIPPED_BY_REASON_ROW.into());
+        want.push(DROPPED_BY_RULE_ROW.into());
         assert_eq!(rows, want, "README metrics table");
     }
 }

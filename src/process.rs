@@ -1,6 +1,11 @@
 //! One object, start to finish: skip rules, size limits, open the stream,
-//! decode (decompress, limit), detect the format, parse, write normalized
-//! records, and hand them to the sink in bounded chunks.
+//! decode (decompress, limit), detect the format, parse, drop the events a
+//! filter rule matches (counted), write normalized records, and hand them
+//! to the sink in bounded chunks.
+//!
+//! Every event keeps its ordinal (its index in the object), dropped or not:
+//! `event.id` derives from it, and a continuation resumes by it, so a
+//! dropped event counts toward the object's progress like a sent one.
 //!
 //! Parsing runs on a blocking thread fed by the async body through
 //! `SyncIoBridge`, so CPU work does not stall the runtime and memory stays
@@ -20,6 +25,7 @@ use tokio_util::io::SyncIoBridge;
 use crate::config::{Config, Limits};
 use crate::envelope::ObjectRef;
 use crate::error::Disposition;
+use crate::filter::{DropCounts, Filters};
 use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
 use crate::record::{ObjectContext, RecordWriter};
 use crate::sink::batcher::Chunk;
@@ -34,6 +40,11 @@ const SNIFF_BYTES: usize = 8 * 1024;
 
 /// Hand records to the sink in chunks of about this many bytes.
 const CHUNK_BYTES: usize = 256 * 1024;
+
+/// After this many dropped events in a row, the records buffered before
+/// them are sent: they would otherwise wait (and the object's progress with
+/// them) for as long as a filter drops everything.
+const FLUSH_AFTER_DROPS: u64 = 1000;
 
 /// Settings shared by every object of an invocation.
 #[derive(Debug, Clone)]
@@ -57,6 +68,8 @@ pub struct ObjectOutcome {
     pub error_records: u64,
     /// Events cut to fit the Firehose record limit.
     pub truncated: u64,
+    /// Events dropped by filter rules, by rule (included in `events`).
+    pub dropped: DropCounts,
     pub bytes_read: u64,
     pub bytes_decoded: u64,
 }
@@ -83,11 +96,15 @@ pub enum ObjectErrorKind {
     Unreadable(String),
     #[error("reading failed: {0}")]
     Interrupted(String),
-    #[error("stopped before the end because the invocation's deadline is near{}", .resume_at.map(|n| format!(" ({n} events delivered so far)")).unwrap_or_default())]
+    #[error("stopped before the end because the invocation's deadline is near{}", .resume_at.map(|n| format!(" ({n} events delivered or filtered out so far)")).unwrap_or_default())]
     Deadline {
-        /// Events of the object known to be handed to the sink, in order
-        /// (a continuation can go on from here), when any were.
+        /// Events of the object known to be handed to the sink (or dropped
+        /// by a filter), in order (a continuation can go on from here),
+        /// when any were.
         resume_at: Option<u64>,
+        /// Events before `resume_at` that filters dropped in this
+        /// invocation, by rule: a continuation does not see them again.
+        dropped: DropCounts,
     },
     #[error("not started because the invocation's deadline is near")]
     NotStarted,
@@ -175,7 +192,13 @@ pub async fn process_object<S: ObjectStore>(
 
     let opened = tokio::time::timeout_at(settings.deadline, store.open(obj, &target))
         .await
-        .map_err(|_| ObjectError::new(obj, ObjectErrorKind::Deadline { resume_at: None }))?
+        .map_err(|_| {
+            let kind = ObjectErrorKind::Deadline {
+                resume_at: None,
+                dropped: DropCounts::new(),
+            };
+            ObjectError::new(obj, kind)
+        })?
         .map_err(|e| ObjectError::new(obj, ObjectErrorKind::Source(Box::new(e))))?;
     if let Some(size) = opened
         .content_length
@@ -211,7 +234,13 @@ pub async fn process_object<S: ObjectStore>(
             .packing
             .compression()
             .map(|c| FrameWriter::new(c, MAX_RECORD_BYTES));
-        let emitter = Emitter::new(msg, object, skip, tx, cancel, frames);
+        let emitter = Emitter::new(
+            EmitterPlace { msg, object, skip },
+            tx,
+            cancel,
+            frames,
+            &settings.config.filters,
+        );
         parse_blocking(body, ctx, skip, &settings, emitter)
     });
     let result = job.await.map_err(|e| {
@@ -219,19 +248,21 @@ pub async fn process_object<S: ObjectStore>(
         ObjectError::new(obj, ObjectErrorKind::Internal(detail))
     })?;
 
-    result.map_err(|(failure, counters, handed)| {
-        let resume_at = (handed > 0).then_some(obj.skip_events + handed);
+    result.map_err(|(failure, counters, progress)| {
+        let resume_at = (progress.handed > 0).then_some(obj.skip_events + progress.handed);
+        let deadline = || ObjectErrorKind::Deadline {
+            resume_at,
+            dropped: progress.dropped.clone(),
+        };
         let kind = match failure {
-            Failure::Stopped(StopReason::Cancelled) => ObjectErrorKind::Deadline { resume_at },
+            Failure::Stopped(StopReason::Cancelled) => deadline(),
             Failure::Stopped(StopReason::SinkGone) => {
                 ObjectErrorKind::Internal("the record sink stopped early".into())
             }
             Failure::Stopped(StopReason::Compression(why)) => {
                 ObjectErrorKind::Internal(format!("compressing a packed record failed: {why}"))
             }
-            Failure::Format(FormatError::Io(e)) if is_deadline(&e) => {
-                ObjectErrorKind::Deadline { resume_at }
-            }
+            Failure::Format(FormatError::Io(e)) if is_deadline(&e) => deadline(),
             Failure::Format(FormatError::Io(e)) => io_failure(&e, &counters, content_length),
             Failure::Format(FormatError::LineTooLong { line, limit }) => ObjectErrorKind::Limit(
                 format!("line {line} is longer than MAX_LINE_BYTES ({limit})"),
@@ -239,7 +270,7 @@ pub async fn process_object<S: ObjectStore>(
             Failure::Format(FormatError::Malformed(why)) => {
                 ObjectErrorKind::Unreadable(format!("not a valid log file of its format: {why}"))
             }
-            Failure::Format(FormatError::Stopped) => ObjectErrorKind::Deadline { resume_at },
+            Failure::Format(FormatError::Stopped) => deadline(),
         };
         ObjectError::new(obj, kind)
     })
@@ -248,7 +279,10 @@ pub async fn process_object<S: ObjectStore>(
 /// Sorts an I/O error into limit, corrupt data (poison) or interrupted read (retry).
 fn io_failure(e: &io::Error, counters: &Counters, content_length: Option<u64>) -> ObjectErrorKind {
     if is_deadline(e) {
-        return ObjectErrorKind::Deadline { resume_at: None };
+        return ObjectErrorKind::Deadline {
+            resume_at: None,
+            dropped: DropCounts::new(),
+        };
     }
     if let Some(limit) = limit_error(e) {
         return ObjectErrorKind::Limit(limit.to_string());
@@ -327,18 +361,31 @@ pub struct ReadOutcome {
     pub truncated: u64,
 }
 
+/// What reading an object hands on, for each event from `skip` on, in
+/// ordinal order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Emitted<'a> {
+    /// The event's normalized record (one JSON line).
+    Record { ordinal: u64, record: &'a [u8] },
+    /// The event was dropped by the filter rule with this index (in
+    /// `Filters::rules`); no record was written.
+    Dropped { ordinal: u64, rule: usize },
+}
+
 /// The synchronous core shared by the function and `replay`: decode `body`
 /// (limits, decompression), pick the format (`format_override`, else the key,
-/// else the content), parse, and hand every normalized record (one JSON line)
-/// to `sink`, in order.
+/// else the content), parse, drop what `filters` match, and hand every
+/// normalized record (or drop) to `sink`, in order.
+#[allow(clippy::too_many_arguments)]
 pub fn read_object<R: io::Read + Send + 'static>(
     body: R,
     ctx: Arc<ObjectContext>,
     format_override: Option<Format>,
     limits: &Limits,
+    filters: &Filters,
     skip: u64,
     counters: &Counters,
-    sink: &mut dyn FnMut(&[u8]) -> Result<(), Stop>,
+    sink: &mut dyn FnMut(Emitted<'_>) -> Result<(), Stop>,
 ) -> Result<ReadOutcome, FormatError> {
     let (compression, reader) = decode::open(
         body,
@@ -361,6 +408,10 @@ pub fn read_object<R: io::Read + Send + 'static>(
                 (format, Box::new(io::Cursor::new(prefix).chain(reader)))
             }
         };
+    // The rules of the object's dataset, compiled once (again only if a
+    // format's events ever named another dataset).
+    let mut filter = filters.for_dataset(format.dataset());
+    let filter_ctx = ctx.clone();
     let mut writer = RecordWriter::new(ctx);
     let mut record = Vec::with_capacity(4096);
     let mut ordinal = 0u64;
@@ -379,11 +430,23 @@ pub fn read_object<R: io::Read + Send + 'static>(
             ordinal += 1;
             return Ok(());
         }
-        if writer.write(ordinal, &ev, &mut record) {
+        let at = ordinal;
+        ordinal += 1;
+        if !filters.is_empty() {
+            if filter.dataset() != ev.dataset {
+                filter = filters.for_dataset(ev.dataset);
+            }
+            if let Some(rule) = filter.matching(&ev, &filter_ctx) {
+                return sink(Emitted::Dropped { ordinal: at, rule });
+            }
+        }
+        if writer.write(at, &ev, &mut record) {
             truncated += 1;
         }
-        ordinal += 1;
-        sink(&record)
+        sink(Emitted::Record {
+            ordinal: at,
+            record: &record,
+        })
     });
     let stats = match parsed {
         Err(FormatError::Stopped) if too_many => {
@@ -409,7 +472,7 @@ fn parse_blocking<R: io::Read + Send + 'static>(
     skip: u64,
     settings: &ObjectSettings,
     mut emitter: Emitter,
-) -> Result<ObjectOutcome, (Failure, Counters, u64)> {
+) -> Result<ObjectOutcome, (Failure, Counters, Progress)> {
     let counters = Counters::default();
     let format = settings.config.format_for(&ctx.bucket, &ctx.key);
     let read = read_object(
@@ -417,21 +480,25 @@ fn parse_blocking<R: io::Read + Send + 'static>(
         ctx,
         format,
         &settings.config.limits,
+        &settings.config.filters,
         skip,
         &counters,
-        &mut |record| emitter.push(record),
+        &mut |emitted| match emitted {
+            Emitted::Record { ordinal, record } => emitter.push(ordinal, record),
+            Emitted::Dropped { ordinal, rule } => emitter.drop_event(ordinal, rule),
+        },
     );
     let read = match read {
         Ok(read) => read,
         Err(FormatError::Stopped) => {
             let reason = emitter.stopped.take().unwrap_or(StopReason::Cancelled);
-            return Err((Failure::Stopped(reason), counters, emitter.handed));
+            return Err((Failure::Stopped(reason), counters, emitter.progress()));
         }
-        Err(e) => return Err((Failure::Format(e), counters, emitter.handed)),
+        Err(e) => return Err((Failure::Format(e), counters, emitter.progress())),
     };
     if emitter.flush().is_err() {
         let reason = emitter.stopped.take().unwrap_or(StopReason::SinkGone);
-        return Err((Failure::Stopped(reason), counters, emitter.handed));
+        return Err((Failure::Stopped(reason), counters, emitter.progress()));
     }
     Ok(ObjectOutcome {
         skipped: None,
@@ -440,14 +507,37 @@ fn parse_blocking<R: io::Read + Send + 'static>(
         events: read.stats.events.saturating_sub(skip),
         error_records: read.stats.errors,
         truncated: read.truncated,
+        dropped: emitter.progress().dropped,
         bytes_read: counters.raw.load(Ordering::Relaxed),
         bytes_decoded: counters.decoded.load(Ordering::Relaxed),
     })
 }
 
+/// Where an emitter's records go: the message, the object's slot, and the
+/// ordinal of the first event this invocation reads (`skipEvents`).
+struct EmitterPlace {
+    msg: usize,
+    object: usize,
+    skip: u64,
+}
+
+/// How far an object got: the events from `skip` on that are accounted for
+/// (handed to the sink, or dropped by a filter with every event before
+/// them handed), and the drops among them, by rule.
+struct Progress {
+    handed: u64,
+    dropped: DropCounts,
+}
+
 /// Writes records back to back into a chunk and sends full chunks; with
 /// compressed packing, writes them into compressed frames and sends each
 /// finished frame as a chunk of its own.
+///
+/// Dropped events are progress too: a chunk accounts for the dropped events
+/// before its last record (its pieces then carry their own ordinals), and a
+/// drop with nothing buffered is accounted for at once. So a stopped object
+/// resumes after every event that was sent or dropped, and its drops are
+/// counted exactly once across invocations.
 struct Emitter {
     msg: usize,
     object: usize,
@@ -457,45 +547,81 @@ struct Emitter {
     cancel: Arc<AtomicBool>,
     data: Vec<u8>,
     ends: Vec<usize>,
+    /// Ordinals of the buffered pieces once they are not consecutive (an
+    /// event between them was dropped); empty while they are.
+    ordinals: Vec<u64>,
     /// The compressing packer (`RECORD_COMPRESSION`), if records are compressed.
     frames: Option<FrameWriter>,
     stopped: Option<StopReason>,
-    /// Events in chunks handed to the sink.
+    /// Events accounted for: in chunks handed to the sink, or dropped.
     handed: u64,
+    /// Ordinal after the last event seen (sent or dropped).
+    seen: u64,
+    /// Events dropped since the last record.
+    drop_run: u64,
+    /// Rule names, by index in `Filters::rules`.
+    rule_names: Vec<Arc<str>>,
+    /// Drops by rule index: not yet accounted for (buffered records come
+    /// before them), and accounted for.
+    drops_pending: Vec<u64>,
+    drops_handed: Vec<u64>,
 }
 
 impl Emitter {
     fn new(
-        msg: usize,
-        object: usize,
-        skip: u64,
+        place: EmitterPlace,
         tx: mpsc::Sender<Chunk>,
         cancel: Arc<AtomicBool>,
         frames: Option<FrameWriter>,
+        filters: &Filters,
     ) -> Self {
         let buffered = frames.is_none();
+        let rule_names: Vec<Arc<str>> = filters.rules().iter().map(|r| r.name.clone()).collect();
         Emitter {
-            msg,
-            object,
-            skip,
+            msg: place.msg,
+            object: place.object,
+            skip: place.skip,
             tx,
             cancel,
             data: Vec::with_capacity(if buffered { CHUNK_BYTES + 4096 } else { 0 }),
             ends: Vec::with_capacity(if buffered { MAX_BATCH_RECORDS } else { 0 }),
+            ordinals: Vec::new(),
             frames,
             stopped: None,
             handed: 0,
+            seen: place.skip,
+            drop_run: 0,
+            drops_pending: vec![0; rule_names.len()],
+            drops_handed: vec![0; rule_names.len()],
+            rule_names,
         }
     }
 
-    fn push(&mut self, record: &[u8]) -> Result<(), Stop> {
+    fn check_cancel(&mut self) -> Result<(), Stop> {
         if self.cancel.load(Ordering::Relaxed) {
             self.stopped = Some(StopReason::Cancelled);
             return Err(Stop);
         }
+        Ok(())
+    }
+
+    fn push(&mut self, ordinal: u64, record: &[u8]) -> Result<(), Stop> {
+        self.check_cancel()?;
+        self.seen = ordinal + 1;
+        self.drop_run = 0;
         if let Some(frames) = &mut self.frames {
+            // A frame closed by this record holds the records before it:
+            // it accounts for every event before this one.
             let closed = frames.push(record);
-            return self.hand_over(closed);
+            return self.hand_over(closed, ordinal);
+        }
+        let first = self.skip + self.handed;
+        let next = first + self.ends.len() as u64;
+        if self.ordinals.is_empty() && ordinal != next {
+            self.ordinals.extend(first..next);
+        }
+        if !self.ordinals.is_empty() {
+            self.ordinals.push(ordinal);
         }
         self.data.extend_from_slice(record);
         self.ends.push(self.data.len());
@@ -505,13 +631,35 @@ impl Emitter {
         Ok(())
     }
 
+    /// Counts the event with `ordinal` as dropped by rule `rule`.
+    fn drop_event(&mut self, ordinal: u64, rule: usize) -> Result<(), Stop> {
+        self.check_cancel()?;
+        self.seen = ordinal + 1;
+        self.drop_run += 1;
+        if let Some(n) = self.drops_pending.get_mut(rule) {
+            *n += 1;
+        }
+        let buffered = match &self.frames {
+            Some(frames) => frames.events() > 0,
+            None => !self.ends.is_empty(),
+        };
+        if !buffered {
+            // Everything before it is in the sink's hands already.
+            self.account(self.seen);
+        } else if self.drop_run >= FLUSH_AFTER_DROPS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
     /// Sends what is buffered: the open chunk, or the open frame.
     fn flush(&mut self) -> Result<(), Stop> {
         if let Some(frames) = &mut self.frames {
             let closed = frames.finish();
-            return self.hand_over(closed);
+            return self.hand_over(closed, self.seen);
         }
         if self.ends.is_empty() {
+            self.account(self.seen);
             return Ok(());
         }
         let chunk = Chunk::events(
@@ -523,14 +671,15 @@ impl Emitter {
                 Vec::with_capacity(CHUNK_BYTES + 4096),
             )),
             std::mem::replace(&mut self.ends, Vec::with_capacity(MAX_BATCH_RECORDS)),
-        );
-        self.send(chunk)
+        )
+        .with_ordinals(std::mem::take(&mut self.ordinals));
+        self.send(chunk, self.seen)
     }
 
-    /// Sends the frame the frame writer closed, if any. A compression error,
-    /// or a frame over the record limit (one event that did not compress),
-    /// stops the object.
-    fn hand_over(&mut self, closed: io::Result<Option<Frame>>) -> Result<(), Stop> {
+    /// Sends the frame the frame writer closed, if any (accounting for the
+    /// events before `upto`). A compression error, or a frame over the
+    /// record limit (one event that did not compress), stops the object.
+    fn hand_over(&mut self, closed: io::Result<Option<Frame>>, upto: u64) -> Result<(), Stop> {
         let why = match closed {
             Ok(Some(frame)) if frame.data.len() > MAX_RECORD_BYTES => format!(
                 "a frame of {} event(s) is {} bytes compressed, over the record limit of {MAX_RECORD_BYTES}",
@@ -545,29 +694,139 @@ impl Emitter {
                     Bytes::from(frame.data),
                     frame.events,
                 );
-                return self.send(chunk);
+                return self.send(chunk, upto);
             }
-            Ok(None) => return Ok(()),
+            Ok(None) => {
+                // Nothing was open (a flush) or the frame stays open (a push).
+                if self.frames.as_ref().is_some_and(|f| f.events() == 0) {
+                    self.account(upto);
+                }
+                return Ok(());
+            }
             Err(e) => e.to_string(),
         };
         self.stopped = Some(StopReason::Compression(why));
         Err(Stop)
     }
 
-    fn send(&mut self, chunk: Chunk) -> Result<(), Stop> {
-        let events = chunk.event_count();
+    /// Hands `chunk` to the sink; it accounts for the events before `upto`.
+    fn send(&mut self, chunk: Chunk, upto: u64) -> Result<(), Stop> {
         self.tx.blocking_send(chunk).map_err(|_| {
             self.stopped = Some(StopReason::SinkGone);
             Stop
         })?;
-        self.handed += events;
+        self.account(upto);
         Ok(())
+    }
+
+    /// Every event before `upto` is sent or dropped: progress, and its
+    /// drops counted.
+    fn account(&mut self, upto: u64) {
+        self.handed = self.handed.max(upto.saturating_sub(self.skip));
+        for (handed, pending) in self.drops_handed.iter_mut().zip(&mut self.drops_pending) {
+            *handed += std::mem::take(pending);
+        }
+    }
+
+    fn progress(&self) -> Progress {
+        let dropped = self
+            .rule_names
+            .iter()
+            .zip(&self.drops_handed)
+            .filter(|(_, n)| **n > 0)
+            .map(|(name, &n)| (name.clone(), n))
+            .collect();
+        Progress {
+            handed: self.handed,
+            dropped,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sink::packing::RecordCompression;
+
+    fn emitter(frames: bool) -> (Emitter, mpsc::Receiver<Chunk>) {
+        let filters = Filters::parse(
+            r#"[{"name": "r", "dataset": "text", "when": {"message": {"equals": "x"}}}]"#,
+        )
+        .unwrap();
+        let (tx, rx) = mpsc::channel(64);
+        let frames = frames.then(|| FrameWriter::new(RecordCompression::Zstd, MAX_RECORD_BYTES));
+        let place = EmitterPlace {
+            msg: 0,
+            object: 0,
+            skip: 10,
+        };
+        let cancel = Arc::new(AtomicBool::new(false));
+        (Emitter::new(place, tx, cancel, frames, &filters), rx)
+    }
+
+    fn dropped(e: &Emitter) -> u64 {
+        e.progress().dropped.get("r").copied().unwrap_or(0)
+    }
+
+    #[test]
+    fn drops_between_records_are_accounted_with_the_chunk_that_follows_them() {
+        let (mut e, mut rx) = emitter(false);
+        e.push(10, b"a\n").unwrap();
+        e.drop_event(11, 0).unwrap();
+        e.push(12, b"b\n").unwrap();
+        e.drop_event(13, 0).unwrap();
+        // Buffered records come before the drops: nothing accounted yet.
+        assert_eq!((e.progress().handed, dropped(&e)), (0, 0));
+        e.flush().unwrap();
+        let chunk = rx.try_recv().unwrap();
+        assert_eq!(chunk.first, 10);
+        assert_eq!(chunk.ordinals, vec![10, 12]);
+        let origins: Vec<u64> = chunk.records().map(|(o, _)| o.ordinal).collect();
+        assert_eq!(origins, vec![10, 12]);
+        assert_eq!((e.progress().handed, dropped(&e)), (4, 2));
+    }
+
+    #[test]
+    fn drops_with_nothing_buffered_are_progress_at_once() {
+        let (mut e, mut rx) = emitter(false);
+        e.drop_event(10, 0).unwrap();
+        e.drop_event(11, 0).unwrap();
+        assert_eq!((e.progress().handed, dropped(&e)), (2, 2));
+        // The next record starts a chunk of consecutive ordinals.
+        e.push(12, b"a\n").unwrap();
+        e.push(13, b"b\n").unwrap();
+        e.flush().unwrap();
+        let chunk = rx.try_recv().unwrap();
+        assert_eq!((chunk.first, chunk.ordinals.len()), (12, 0));
+        assert_eq!(e.progress().handed, 4);
+    }
+
+    #[test]
+    fn a_long_run_of_drops_sends_the_records_before_it() {
+        let (mut e, mut rx) = emitter(false);
+        e.push(10, b"a\n").unwrap();
+        for ordinal in 11..11 + FLUSH_AFTER_DROPS {
+            e.drop_event(ordinal, 0).unwrap();
+        }
+        let chunk = rx.try_recv().expect("the buffered record was sent");
+        assert_eq!(chunk.event_count(), 1);
+        assert_eq!(e.progress().handed, 1 + FLUSH_AFTER_DROPS);
+        assert_eq!(dropped(&e), FLUSH_AFTER_DROPS);
+    }
+
+    #[test]
+    fn a_frame_accounts_for_the_drops_before_its_end() {
+        let (mut e, mut rx) = emitter(true);
+        e.push(10, b"a\n").unwrap();
+        e.drop_event(11, 0).unwrap();
+        assert_eq!(e.progress().handed, 0);
+        e.flush().unwrap();
+        let chunk = rx.try_recv().unwrap();
+        assert_eq!((chunk.first, chunk.event_count()), (10, 1));
+        assert_eq!((e.progress().handed, dropped(&e)), (2, 1));
+        e.drop_event(12, 0).unwrap();
+        assert_eq!((e.progress().handed, dropped(&e)), (3, 2));
+    }
 
     #[test]
     fn read_errors_map_to_their_disposition() {

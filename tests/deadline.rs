@@ -129,3 +129,116 @@ async fn an_object_stalled_after_delivering_events_is_continued_from_where_it_st
     assert_eq!(seen.len(), LINES, "every line delivered");
     assert!(seen.values().all(|&n| n == 1), "a line delivered twice");
 }
+
+/// Line `i` of the filtered object: a stretch in the middle and every
+/// seventh line elsewhere are noise that the filter drops.
+fn noise(i: usize) -> bool {
+    (8_000..12_000).contains(&i) || i % 7 == 3
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_with_filtered_events_is_continued_without_resending_or_skipping_any() {
+    const LINES: usize = 20_000;
+    const FILTER: &str =
+        r#"[{"name": "noise", "dataset": "text", "when": {"message": {"prefix": "drop "}}}]"#;
+    let body: String = (0..LINES)
+        .map(|i| {
+            let word = if noise(i) { "drop" } else { "line" };
+            format!("{word} {i:06} {}\n", "x".repeat(40))
+        })
+        .collect();
+    let kept: Vec<usize> = (0..LINES).filter(|&i| !noise(i)).collect();
+    let dropped = (LINES - kept.len()) as u64;
+    for packing in ["none", "ndjson"] {
+        let cfg = || {
+            config(&[
+                ("DELIVERY_STREAM_NAME", "logs"),
+                ("DEADLINE_MARGIN_MS", "1000"),
+                ("RECORD_PACKING", packing),
+                ("FILTERS", FILTER),
+            ])
+        };
+        let firehose = MemFirehose::new();
+        let requeue = MemRequeue::new();
+        // The connection hangs half-way, inside the stretch of noise: the
+        // events dropped since the last record sent are progress too.
+        let half = body.len() / 2;
+        let stalled = MemStore::new().with_object(
+            "b",
+            "big.log",
+            MemObject::Stall {
+                first: body[..half].to_string().into(),
+            },
+        );
+        let fwd = Forwarder::new(cfg(), stalled, firehose.clone()).with_requeue(requeue.clone());
+        let first = fwd
+            .handle(
+                sqs_event(&[s3_notification(&[("b", "big.log")])]),
+                Instant::now() + Duration::from_secs(3),
+            )
+            .await;
+        assert!(
+            failed_ids(&first).is_empty(),
+            "{packing}: {:?}",
+            first.failures
+        );
+        assert_eq!(first.report.objects_continued, 1, "{packing}");
+        let sent = requeue.sent();
+        assert_eq!(sent.len(), 1, "{packing}: {sent:?}");
+        // It resumes after the last event accounted for, which is past the
+        // last record sent (the noise after it counts).
+        let resume_at: u64 = {
+            let body: serde_json::Value = serde_json::from_str(&sent[0].1).unwrap();
+            body["s3LogForwarderContinuation"]["skipEvents"]
+                .as_u64()
+                .unwrap()
+        };
+        assert!(resume_at > 8_000, "{packing}: resumes at {resume_at}");
+        assert!(first.report.events_dropped > 0, "{packing}");
+
+        let whole = MemStore::new().with("b", "big.log", body.clone());
+        let fwd = Forwarder::new(cfg(), whole, firehose.clone()).with_requeue(requeue.clone());
+        let second = fwd
+            .handle(
+                sqs_event(&[sent[0].1.clone()]),
+                Instant::now() + Duration::from_secs(30),
+            )
+            .await;
+        assert!(
+            failed_ids(&second).is_empty(),
+            "{packing}: {:?}",
+            second.failures
+        );
+        assert_eq!(requeue.sent().len(), 1, "{packing}: no second continuation");
+
+        // Every kept line exactly once, no noise; every drop counted once.
+        let seen = delivered_lines(&firehose.accepted());
+        assert_eq!(seen.keys().copied().collect::<Vec<_>>(), kept, "{packing}");
+        assert!(
+            seen.values().all(|&n| n == 1),
+            "{packing}: a line delivered twice"
+        );
+        assert!(
+            firehose
+                .accepted()
+                .iter()
+                .all(|r| !String::from_utf8_lossy(r).contains("drop ")),
+            "{packing}: noise delivered"
+        );
+        let total = first.report.events_dropped + second.report.events_dropped;
+        assert_eq!(total, dropped, "{packing}");
+        let by_rule = first
+            .report
+            .dropped_by_filter
+            .get("noise")
+            .copied()
+            .unwrap_or(0)
+            + second
+                .report
+                .dropped_by_filter
+                .get("noise")
+                .copied()
+                .unwrap_or(0);
+        assert_eq!(by_rule, dropped, "{packing}");
+    }
+}

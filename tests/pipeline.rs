@@ -84,6 +84,57 @@ async fn cloudtrail_object_becomes_normalized_records_in_the_destination() {
 }
 
 #[tokio::test]
+async fn filters_drop_matching_events_before_sending_and_count_them_per_rule() {
+    let moto = Moto::start();
+    let (stack, _) = setup(&moto).await;
+    stack
+        .put("src-logs", CT_KEY, gzip(CLOUDTRAIL.as_bytes()))
+        .await;
+    let filters = r#"[
+        {"name": "kms-read-only", "dataset": "aws.cloudtrail", "when": {
+            "event.provider": {"one_of": ["kms.amazonaws.com"]},
+            "event.action": {"prefix": ["Decrypt", "Describe", "List", "Get"]},
+            "aws.cloudtrail.read_only": {"equals": true}}},
+        {"name": "flow-accept", "dataset": "aws.vpcflow", "when": {
+            "event.action": {"equals": "ACCEPT"}}}]"#;
+    let cfg = config(&[("DELIVERY_STREAM_NAME", "logs"), ("FILTERS", filters)]);
+    let fwd = forwarder(&stack.sdk, cfg);
+
+    let out = fwd
+        .handle(
+            sqs_event(&[s3_notification(&[("src-logs", CT_KEY)])]),
+            far_deadline(),
+        )
+        .await;
+    assert!(failed_ids(&out).is_empty(), "{:?}", out.failures);
+
+    // Firehose got exactly the events no rule matched.
+    let records = stack.delivered("dest").await;
+    let actions: BTreeSet<&str> = records
+        .iter()
+        .map(|r| field(r, "event.action").as_str().unwrap())
+        .collect();
+    assert_eq!(actions, BTreeSet::from(["DeleteBucket", "StartInstances"]));
+    assert_eq!(records.len(), 2);
+
+    // Every parsed event is counted; the dropped one under its rule.
+    assert_eq!(out.report.events, 3);
+    assert_eq!(out.report.records_sent, 2);
+    assert_eq!(out.report.events_dropped, 1);
+    assert_eq!(out.report.dropped_by_filter.get("kms-read-only"), Some(&1));
+    assert!(!out.report.dropped_by_filter.contains_key("flow-accept"));
+    let emf: serde_json::Value = serde_json::from_str(&s3_log_forwarder::metrics::emf_document(
+        &out.report,
+        "fwd",
+        0,
+    ))
+    .unwrap();
+    assert_eq!(emf["DroppedEvents"], 1);
+    assert_eq!(emf["DroppedEvents.kms-read-only"], 1);
+    assert!(emf.get("DroppedEvents.flow-accept").is_none());
+}
+
+#[tokio::test]
 async fn several_buckets_and_formats_in_one_message() {
     let moto = Moto::start();
     let (stack, cfg) = setup(&moto).await;

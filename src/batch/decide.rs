@@ -15,6 +15,7 @@ use tracing::{info, warn};
 use super::InvocationReport;
 use crate::envelope::{self, ObjectRef};
 use crate::error::Disposition;
+use crate::filter::DropCounts;
 use crate::process::{ObjectError, ObjectErrorKind, ObjectOutcome};
 use crate::sink::batcher::SinkReport;
 use crate::source::SourceError;
@@ -214,10 +215,15 @@ pub(crate) fn settle_objects(
                     kind:
                         ObjectErrorKind::Deadline {
                             resume_at: Some(resume_at),
+                            ..
                         },
                     ..
                 },
             ) if can_continue => {
+                // The continuation goes on after these drops: count them now.
+                if let ObjectErrorKind::Deadline { dropped, .. } = &e.kind {
+                    add_dropped(report, dropped);
+                }
                 let why = e.to_string();
                 settled.unfinished.insert(
                     slot,
@@ -290,8 +296,16 @@ fn add_outcome(report: &mut InvocationReport, o: &ObjectOutcome) {
     }
     report.error_records += o.error_records;
     report.truncated_events += o.truncated;
+    add_dropped(report, &o.dropped);
     report.bytes_read += o.bytes_read;
     report.bytes_decoded += o.bytes_decoded;
+}
+
+fn add_dropped(report: &mut InvocationReport, dropped: &DropCounts) {
+    for (rule, n) in dropped {
+        report.events_dropped += n;
+        *report.dropped_by_filter.entry(rule.clone()).or_default() += n;
+    }
 }
 
 /// Applies what the sink could not deliver: an unfinished object goes on
@@ -628,18 +642,26 @@ mod tests {
             object: object("k", 0),
             result,
         };
-        let deadline =
-            |resume_at| ObjectError::new(&object("k", 0), ObjectErrorKind::Deadline { resume_at });
+        let dropped = |n| DropCounts::from([(std::sync::Arc::from("rule"), n)]);
+        let deadline = |resume_at, n| {
+            let kind = ObjectErrorKind::Deadline {
+                resume_at,
+                dropped: dropped(n),
+            };
+            ObjectError::new(&object("k", 0), kind)
+        };
         let runs = vec![
             run(
                 0,
                 Ok(ObjectOutcome {
                     events: 3,
+                    dropped: dropped(1),
                     ..ObjectOutcome::default()
                 }),
             ),
-            run(1, Err(deadline(Some(2)))),
-            run(2, Err(deadline(None))),
+            run(1, Err(deadline(Some(2), 4))),
+            // Not continued: its drops are counted when it is read again.
+            run(2, Err(deadline(None, 0))),
             run(
                 3,
                 Err(ObjectError::new(
@@ -655,6 +677,9 @@ mod tests {
         let mut report = InvocationReport::default();
         let settled = settle_objects(runs, &mut s, &mut report, true);
         assert_eq!(report.events, 3);
+        // The finished object's drop and the continued one's.
+        assert_eq!(report.events_dropped, 5);
+        assert_eq!(report.dropped_by_filter.get("rule"), Some(&5));
         assert_eq!(report.objects_failed, 1);
         assert_eq!(report.objects_not_found, 1);
         assert_eq!(settled.unfinished.keys().copied().collect::<Vec<_>>(), [1]);

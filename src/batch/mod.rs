@@ -67,6 +67,9 @@ pub struct InvocationReport {
     pub events_by_dataset: BTreeMap<&'static str, u64>,
     pub error_records: u64,
     pub truncated_events: u64,
+    /// Events dropped by filter rules (`FILTERS`), total and by rule name.
+    pub events_dropped: u64,
+    pub dropped_by_filter: crate::filter::DropCounts,
     pub bytes_read: u64,
     pub bytes_decoded: u64,
     pub records_sent: u64,

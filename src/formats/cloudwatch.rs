@@ -28,6 +28,18 @@ use crate::record::ParsedEvent;
 
 pub const DATASET: &str = "aws.cloudwatch_logs";
 
+/// The field paths its events can have, besides the record writer's own
+/// (see `FormatDef::fields`).
+pub const FIELDS: &[&str] = &[
+    "aws.cloudwatch.id",
+    "aws.cloudwatch.log_group",
+    "aws.cloudwatch.log_stream",
+    "aws.cloudwatch.subscription_filters",
+    "cloud.account.id",
+    "event.kind",
+    "message",
+];
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Message<'a> {

@@ -30,6 +30,35 @@ use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "aws.config";
 
+/// The field paths its events can have, besides the record writer's own
+/// (see `FormatDef::fields`).
+pub const FIELDS: &[&str] = &[
+    "aws.config.*",
+    "aws.config.arn",
+    "aws.config.availability_zone",
+    "aws.config.capture_time",
+    "aws.config.configuration",
+    "aws.config.configuration_item_status",
+    "aws.config.configuration_item_version",
+    "aws.config.configuration_state_id",
+    "aws.config.configuration_state_md5_hash",
+    "aws.config.file_version",
+    "aws.config.related_events",
+    "aws.config.relationships",
+    "aws.config.resource_creation_time",
+    "aws.config.resource_id",
+    "aws.config.resource_name",
+    "aws.config.resource_type",
+    "aws.config.snapshot_id",
+    "aws.config.supplementary_configuration",
+    "aws.config.tags",
+    "cloud.account.id",
+    "cloud.region",
+    "event.action",
+    "event.category",
+    "event.kind",
+];
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Item<'a> {

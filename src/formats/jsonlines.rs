@@ -19,6 +19,13 @@ use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "json";
 
+/// The field paths its events can have, besides the record writer's own
+/// (see `FormatDef::fields`).
+pub const FIELDS: &[&str] = &[
+    "json",
+    "message",
+];
+
 /// The few top-level fields we look at; everything else is validated and
 /// skipped by serde without being built. Written by hand rather than derived
 /// so that a repeated key (valid JSON, seen in real logs) is not an error:

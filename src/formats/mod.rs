@@ -45,6 +45,12 @@ pub struct FormatDef {
     pub title: &'static str,
     /// `event.dataset` of its records.
     pub dataset: &'static str,
+    /// The field paths its parser can set (the record writer adds its own,
+    /// `filter::COMMON_FIELDS`); a path ending in `.*` holds members whose
+    /// names are only known at run time. Filters (`FILTERS`) may name only
+    /// these; a test runs every sample through its format and fails on a
+    /// path missing here.
+    pub fields: &'static [&'static str],
     /// Service folders under `AWSLogs/<account>/` that name it.
     pub key_services: &'static [&'static str],
     /// A file name that names it, when AWS's file names do.
@@ -114,6 +120,7 @@ format_table! {
         aliases: &[],
         title: "CloudTrail, incl. Insights",
         dataset: cloudtrail::DATASET,
+        fields: cloudtrail::FIELDS,
         key_services: &["CloudTrail", "CloudTrail-Insight"],
         key_name: None,
         sniff: Sniff::Document(cloudtrail::sniff),
@@ -128,6 +135,7 @@ format_table! {
         aliases: &["cloudwatchlogs"],
         title: "CloudWatch Logs via a Firehose subscription",
         dataset: cloudwatch::DATASET,
+        fields: cloudwatch::FIELDS,
         key_services: &[],
         key_name: None,
         sniff: Sniff::JsonLine(cloudwatch::sniff),
@@ -142,6 +150,7 @@ format_table! {
         aliases: &[],
         title: "AWS Config snapshots and history",
         dataset: config::DATASET,
+        fields: config::FIELDS,
         key_services: &["Config"],
         key_name: None,
         sniff: Sniff::JsonLine(config::sniff),
@@ -156,6 +165,7 @@ format_table! {
         aliases: &[],
         title: "VPC and Transit Gateway Flow Logs v2-v8",
         dataset: vpcflow::DATASET,
+        fields: vpcflow::FIELDS,
         key_services: &["vpcflowlogs"],
         key_name: None,
         sniff: Sniff::TextLine(vpcflow::sniff),
@@ -169,6 +179,7 @@ format_table! {
         aliases: &["alb", "nlb"],
         title: "ALB, NLB and Classic ELB access logs",
         dataset: elb::DATASET,
+        fields: elb::FIELDS,
         key_services: &["elasticloadbalancing"],
         key_name: None,
         sniff: Sniff::TextLine(elb::sniff),
@@ -182,6 +193,7 @@ format_table! {
         aliases: &[],
         title: "S3 server access logs",
         dataset: s3access::DATASET,
+        fields: s3access::FIELDS,
         key_services: &[],
         key_name: None,
         sniff: Sniff::TextLine(s3access::sniff),
@@ -195,6 +207,7 @@ format_table! {
         aliases: &[],
         title: "CloudFront standard logs",
         dataset: cloudfront::DATASET,
+        fields: cloudfront::FIELDS,
         key_services: &[],
         key_name: Some(cloudfront::is_log_file_name),
         sniff: Sniff::TextOrJsonLine {
@@ -211,6 +224,7 @@ format_table! {
         aliases: &[],
         title: "GuardDuty findings",
         dataset: guardduty::DATASET,
+        fields: guardduty::FIELDS,
         key_services: &["GuardDuty"],
         key_name: None,
         sniff: Sniff::JsonLine(guardduty::sniff),
@@ -224,6 +238,7 @@ format_table! {
         aliases: &[],
         title: "AWS WAF",
         dataset: waf::DATASET,
+        fields: waf::FIELDS,
         key_services: &["WAFLogs"],
         key_name: None,
         sniff: Sniff::JsonLine(waf::sniff),
@@ -237,6 +252,7 @@ format_table! {
         aliases: &["route53"],
         title: "Route 53 Resolver query logs",
         dataset: route53::DATASET,
+        fields: route53::FIELDS,
         key_services: &["vpcdnsquerylogs"],
         key_name: None,
         sniff: Sniff::JsonLine(route53::sniff),
@@ -250,6 +266,7 @@ format_table! {
         aliases: &["firewall"],
         title: "AWS Network Firewall",
         dataset: firewall::DATASET,
+        fields: firewall::FIELDS,
         key_services: &["network-firewall"],
         key_name: None,
         sniff: Sniff::JsonLine(firewall::sniff),
@@ -263,6 +280,7 @@ format_table! {
         aliases: &["jsonlines", "ndjson"],
         title: "JSON lines",
         dataset: jsonlines::DATASET,
+        fields: jsonlines::FIELDS,
         key_services: &[],
         key_name: None,
         sniff: Sniff::OtherJson,
@@ -276,6 +294,7 @@ format_table! {
         aliases: &[],
         title: "text lines",
         dataset: text::DATASET,
+        fields: text::FIELDS,
         key_services: &[],
         key_name: None,
         sniff: Sniff::OtherText,
@@ -433,6 +452,83 @@ mod table {
         let count = |f: fn(&Sniff) -> bool| FORMATS.iter().filter(|d| f(&d.sniff)).count();
         assert_eq!(count(|s| matches!(s, Sniff::OtherJson)), 1);
         assert_eq!(count(|s| matches!(s, Sniff::OtherText)), 1);
+    }
+
+    /// Every field path the samples' events have is in their row's
+    /// `fields` (so that filters may name it, and the lists cannot go
+    /// stale): every file under `tests/data` (its format named by the
+    /// nearest directory that is a format's name) and `events/objects` (by
+    /// its manifest), decompressed as objects are.
+    #[test]
+    fn every_field_of_every_sample_is_in_its_rows_field_list() {
+        use std::collections::{BTreeSet, HashSet};
+        use std::path::{Path, PathBuf};
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut samples: Vec<(PathBuf, Format)> = Vec::new();
+        let mut dirs = vec![root.join("tests/data")];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    dirs.push(path);
+                    continue;
+                }
+                if path.extension().is_some_and(|e| e == "md") {
+                    continue;
+                }
+                let relative = path.strip_prefix(root).unwrap().to_path_buf();
+                let format = relative
+                    .ancestors()
+                    .skip(1)
+                    .find_map(|a| a.file_name()?.to_str()?.parse::<Format>().ok());
+                if let Some(format) = format {
+                    samples.push((path, format));
+                }
+            }
+        }
+        let objects = root.join("events/objects");
+        let manifest: Vec<serde_json::Value> =
+            serde_json::from_str(&std::fs::read_to_string(objects.join("manifest.json")).unwrap())
+                .unwrap();
+        for m in &manifest {
+            let format = m["format"].as_str().unwrap().parse::<Format>().unwrap();
+            samples.push((objects.join(m["file"].as_str().unwrap()), format));
+        }
+        assert!(samples.len() > 40, "{} samples", samples.len());
+
+        let mut missing = BTreeSet::new();
+        let mut formats_seen = HashSet::new();
+        for (path, format) in &samples {
+            let def = format.def();
+            let counters = crate::source::decode::Counters::default();
+            let file = std::fs::File::open(path).unwrap();
+            let Ok((_, mut reader)) =
+                crate::source::decode::open(file, u64::MAX, u64::MAX, &counters)
+            else {
+                continue;
+            };
+            let limits = Limits {
+                max_line_bytes: 64 << 20,
+            };
+            let mut events = 0;
+            let _ = parse(*format, &mut reader, &limits, &mut |ev| {
+                events += 1;
+                for (p, _) in ev.fields.iter() {
+                    if !def.fields.contains(p) {
+                        missing.insert((def.name, *p));
+                    }
+                }
+                Ok(())
+            });
+            if events > 0 {
+                formats_seen.insert(def.name);
+            }
+        }
+        assert!(
+            missing.is_empty(),
+            "paths missing from their format's FIELDS: {missing:#?}"
+        );
+        assert_eq!(formats_seen.len(), FORMATS.len(), "{formats_seen:?}");
     }
 
     /// The README's format table lists the rows, in order, with their

@@ -27,6 +27,43 @@ use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "aws.route53_resolver";
 
+/// The field paths its events can have, besides the record writer's own
+/// (see `FormatDef::fields`).
+pub const FIELDS: &[&str] = &[
+    "aws.route53.*",
+    "aws.route53.firewall.action",
+    "aws.route53.firewall.domain_list.id",
+    "aws.route53.firewall.protection",
+    "aws.route53.firewall.rule_group.id",
+    "aws.route53.instance_id",
+    "aws.route53.query_name",
+    "aws.route53.rdata",
+    "aws.route53.resolver_endpoint_id",
+    "aws.route53.resolver_network_interface_id",
+    "aws.route53.transport",
+    "aws.route53.version",
+    "aws.route53.vpc_id",
+    "cloud.account.id",
+    "cloud.instance.id",
+    "cloud.region",
+    "dns.answers",
+    "dns.question.class",
+    "dns.question.name",
+    "dns.question.type",
+    "dns.response_code",
+    "event.category",
+    "event.kind",
+    "event.outcome",
+    "event.type",
+    "network.iana_number",
+    "network.protocol",
+    "network.transport",
+    "network.type",
+    "source.address",
+    "source.ip",
+    "source.port",
+];
+
 #[derive(Deserialize)]
 struct Query<'a> {
     #[serde(borrow, default)]

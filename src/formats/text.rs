@@ -6,6 +6,12 @@ use crate::record::ParsedEvent;
 
 pub const DATASET: &str = "text";
 
+/// The field paths its events can have, besides the record writer's own
+/// (see `FormatDef::fields`).
+pub const FIELDS: &[&str] = &[
+    "message",
+];
+
 /// Text lines: the line is the message.
 pub struct TextLine;
 

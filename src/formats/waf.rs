@@ -25,6 +25,58 @@ use crate::record::{FieldValue, ParsedEvent};
 
 pub const DATASET: &str = "aws.waf";
 
+/// The field paths its events can have, besides the record writer's own
+/// (see `FormatDef::fields`).
+pub const FIELDS: &[&str] = &[
+    "aws.waf.*",
+    "aws.waf.arn",
+    "aws.waf.captcha_response",
+    "aws.waf.challenge_response",
+    "aws.waf.format_version",
+    "aws.waf.id",
+    "aws.waf.ja4_fingerprint",
+    "aws.waf.labels",
+    "aws.waf.non_terminating_matching_rules",
+    "aws.waf.oversize_fields",
+    "aws.waf.rate_based_rule_list",
+    "aws.waf.request",
+    "aws.waf.request.*",
+    "aws.waf.request.headers",
+    "aws.waf.request.http_version",
+    "aws.waf.request_body_size",
+    "aws.waf.request_body_size_inspected_by_waf",
+    "aws.waf.request_headers_inserted",
+    "aws.waf.response_code_sent",
+    "aws.waf.rule_group_list",
+    "aws.waf.source.id",
+    "aws.waf.source.name",
+    "aws.waf.terminating_rule_match_details",
+    "cloud.account.id",
+    "cloud.region",
+    "cloud.service.name",
+    "event.action",
+    "event.category",
+    "event.kind",
+    "event.type",
+    "http.request.id",
+    "http.request.method",
+    "http.version",
+    "network.protocol",
+    "network.transport",
+    "related.ip",
+    "rule.id",
+    "rule.ruleset",
+    "source.geo.country_iso_code",
+    "source.ip",
+    "tls.client.ja3",
+    "url.domain",
+    "url.fragment",
+    "url.path",
+    "url.query",
+    "url.scheme",
+    "user_agent.original",
+];
+
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Waf<'a> {

@@ -21,9 +21,11 @@ use tokio::time::Instant;
 use super::pace::Pace;
 use super::{is_throttle_code, Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
 
-/// Consecutive records of one object of one message, written back to back
+/// Records of one object of one message, in order, written back to back
 /// in `data`; piece `i` ends at `ends[i]` (exclusive) and starts where the
-/// previous one ended. Its first event's ordinal in the object is `first`.
+/// previous one ended. Its first event's ordinal in the object is `first`
+/// (or, when events before it were dropped by a filter, `first` is the
+/// first ordinal it accounts for and `ordinals` has each piece's own).
 #[derive(Debug, Clone)]
 pub struct Chunk {
     pub msg: usize,
@@ -33,6 +35,11 @@ pub struct Chunk {
     pub data: Bytes,
     pub ends: Vec<usize>,
     pub pieces: Pieces,
+    /// The ordinal of each piece when they are not `first`, `first + 1`,
+    /// ... (a filter dropped events between them); empty when they are.
+    /// So that a record that is not delivered names its own first event,
+    /// and a continuation neither skips nor repeats one.
+    pub ordinals: Vec<u64>,
 }
 
 /// What the pieces of a chunk are.
@@ -82,6 +89,23 @@ impl Chunk {
             data,
             ends,
             pieces: Pieces::Events,
+            ordinals: Vec::new(),
+        }
+    }
+
+    /// The same events with their own ordinals (one per piece, ascending):
+    /// some events between them were dropped.
+    pub fn with_ordinals(mut self, ordinals: Vec<u64>) -> Self {
+        debug_assert!(ordinals.is_empty() || ordinals.len() == self.ends.len());
+        self.ordinals = ordinals;
+        self
+    }
+
+    /// The ordinal of piece `i`.
+    fn ordinal_of(&self, i: usize) -> u64 {
+        match self.ordinals.get(i) {
+            Some(&ordinal) => ordinal,
+            None => self.first + i as u64,
         }
     }
 
@@ -94,6 +118,7 @@ impl Chunk {
             ends: vec![data.len()],
             data,
             pieces: Pieces::Frame { events },
+            ordinals: Vec::new(),
         }
     }
 
@@ -121,7 +146,6 @@ impl Chunk {
         };
         let mut i = 0;
         let mut start = 0;
-        let mut ordinal = self.first;
         std::iter::from_fn(move || {
             if i == self.ends.len() {
                 return None;
@@ -142,10 +166,9 @@ impl Chunk {
             let origin = Origin {
                 msg: self.msg,
                 object: self.object,
-                ordinal,
+                ordinal: self.ordinal_of(first),
                 events,
             };
-            ordinal += u64::from(events);
             Some((origin, rec))
         })
     }
@@ -587,6 +610,26 @@ mod tests {
                 (16, 1, Bytes::from("6\n")),
             ]
         );
+    }
+
+    #[test]
+    fn records_name_their_own_first_event_when_events_were_dropped_between() {
+        // Pieces are events 10, 12 and 15 (11, 13 and 14 were dropped).
+        let c = chunk(0, &[b"a\n", b"b\n", b"c\n"]).with_ordinals(vec![10, 12, 15]);
+        let origins = |limits| -> Vec<(u64, u32)> {
+            c.packed(limits)
+                .map(|(o, _)| (o.ordinal, o.events))
+                .collect()
+        };
+        assert_eq!(
+            origins(PackLimits::ONE_PER_RECORD),
+            vec![(10, 1), (12, 1), (15, 1)]
+        );
+        let two = PackLimits {
+            max_bytes: 1_000,
+            max_events: 2,
+        };
+        assert_eq!(origins(two), vec![(10, 2), (15, 1)]);
     }
 
     #[tokio::test]

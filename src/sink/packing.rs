@@ -204,6 +204,11 @@ impl FrameWriter {
         out + self.unflushed + len + FRAME_OVERHEAD > self.limit
     }
 
+    /// Events in the open frame.
+    pub fn events(&self) -> u32 {
+        self.events
+    }
+
     /// Closes the open frame, if it holds any event.
     pub fn finish(&mut self) -> io::Result<Option<Frame>> {
         let events = std::mem::take(&mut self.events);
