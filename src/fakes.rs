@@ -583,6 +583,26 @@ impl QuotaFirehose {
     pub fn tally(&self) -> QuotaTally {
         lock(&self.0).tally.clone()
     }
+
+    /// The share of the byte quota used over a run of `seconds` from the
+    /// stream's creation: accepted bytes ÷ (the first second's burst plus
+    /// a second's worth for every second of the run).
+    pub fn share_used(&self, seconds: f64) -> f64 {
+        let q = lock(&self.0);
+        q.tally.bytes_accepted as f64 / ((1.0 + seconds) * q.per_second[2])
+    }
+
+    /// One line for a test's output: calls, throttling, time and share used.
+    pub fn summary(&self, seconds: f64) -> String {
+        let t = self.tally();
+        format!(
+            "{} calls ({} refused whole, {} partial), {seconds:.1} s, {:.0}% of the quota used",
+            t.calls,
+            t.refused_calls,
+            t.partial_calls,
+            self.share_used(seconds) * 100.0
+        )
+    }
 }
 
 impl Firehose for QuotaFirehose {
