@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv build test unit lint bench demo deploy clean
+.PHONY: help venv build test unit lint bench bench-scale demo deploy clean
 
 help: ## Show this help
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,8 +37,13 @@ lint: venv $(CARGO_DENY) ## cargo fmt --check, clippy -D warnings, cargo deny, c
 	$(CARGO_DENY) check licenses bans sources
 	VENV=$(VENV) bash scripts/lint-templates.sh
 
-bench: ## Benchmark against the decompression floor; writes bench/results.json and BENCHMARKS.md
+bench: ## Benchmark against the decompression floor (writes bench/results.json and BENCHMARKS.md), then the scale run
 	cargo bench --bench forwarder
+	$(MAKE) bench-scale
+
+bench-scale: venv ## Scale run: 1, 4 and 16 instances on one stream's default quota (moto + the quota stand-in); prints the table
+	SCALE_OBJECTS=$${SCALE_OBJECTS:-120} SCALE_INSTANCES=$${SCALE_INSTANCES:-1,4,16} \
+	  cargo test --release --test scale -- --nocapture
 
 demo: venv ## Run the function end to end on the local stack and show the records
 	bash scripts/demo.sh
