@@ -28,20 +28,12 @@ async fn a_large_object_is_finished_over_several_invocations_by_continuations() 
         .await;
 
     let sqs = &direct.sqs;
-    let dlq = sqs.create_queue().queue_name("dlq").send().await.unwrap();
-    let dlq_url = dlq.queue_url().unwrap().to_string();
-    let queue = sqs
-        .create_queue()
-        .queue_name("notifications")
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
-            format!(r#"{{"deadLetterTargetArn":"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq","maxReceiveCount":"3"}}"#),
-        )
-        .send()
-        .await
-        .unwrap();
-    let queue_url = queue.queue_url().unwrap().to_string();
-    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:notifications");
+    // moto's default visibility timeout, 30 s.
+    let Queues {
+        url: queue_url,
+        arn: queue_arn,
+        dlq_url,
+    } = direct.queue_with_dead_letters(3, 30).await;
     sqs.send_message()
         .queue_url(&queue_url)
         .message_body(s3_notification(&[("src", "big/huge.log.gz")]))

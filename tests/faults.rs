@@ -193,29 +193,15 @@ async fn no_event_is_lost_under_random_faults_through_a_real_queue() {
 
     // A queue with a dead-letter queue, as the template creates it.
     let sqs = &direct.sqs;
-    let dlq = sqs.create_queue().queue_name("dlq").send().await.unwrap();
-    let dlq_url = dlq.queue_url().unwrap().to_string();
-    let dlq_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:dlq");
-    let queue = sqs
-        .create_queue()
-        .queue_name("notifications")
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
-            // Ten receives: at this fault rate a good message failing ten
-            // times in a row (and so going to the dead-letter queue, not
-            // lost, but not delivered either) is vanishingly unlikely; with
-            // three it happened about once in ten runs.
-            format!(r#"{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":"10"}}"#),
-        )
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
-            "30",
-        )
-        .send()
-        .await
-        .unwrap();
-    let queue_url = queue.queue_url().unwrap().to_string();
-    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:notifications");
+    // Ten receives: at this fault rate a good message failing ten times in
+    // a row (and so going to the dead-letter queue, not lost, but not
+    // delivered either) is vanishingly unlikely; with three it happened
+    // about once in ten runs.
+    let Queues {
+        url: queue_url,
+        arn: queue_arn,
+        dlq_url,
+    } = direct.queue_with_dead_letters(10, 30).await;
     for b in &bodies {
         sqs.send_message()
             .queue_url(&queue_url)

@@ -161,33 +161,14 @@ async fn run(instances: usize, objects: usize) -> Row {
     let stack = Stack::new(&moto.sdk_config().await);
     stack.bucket("src").await;
     let sqs = &stack.sqs;
-    sqs.create_queue().queue_name("dlq").send().await.unwrap();
-    let queue = sqs
-        .create_queue()
-        .queue_name("notifications")
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
-            format!(r#"{{"deadLetterTargetArn":"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq","maxReceiveCount":"5"}}"#),
-        )
-        // Six times the function's timeout, as template.yaml sets it.
-        .attributes(
-            aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
-            (6 * INVOCATION_SECONDS).to_string(),
-        )
-        .send()
-        .await
-        .unwrap();
-    let queue_url = queue.queue_url().unwrap().to_string();
-    let dlq_url = sqs
-        .get_queue_url()
-        .queue_name("dlq")
-        .send()
-        .await
-        .unwrap()
-        .queue_url()
-        .unwrap()
-        .to_string();
-    let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:notifications");
+    // Visibility six times the function's timeout, as template.yaml sets it.
+    let Queues {
+        url: queue_url,
+        arn: queue_arn,
+        dlq_url,
+    } = stack
+        .queue_with_dead_letters(5, 6 * INVOCATION_SECONDS)
+        .await;
     for o in 0..objects {
         let mut text = String::from("version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n");
         for i in 0..LINES {

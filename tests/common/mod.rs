@@ -476,6 +476,50 @@ impl Stack {
     }
 }
 
+/// The queue `notifications` and its dead-letter queue `dlq`, as the
+/// template creates them.
+pub struct Queues {
+    pub url: String,
+    pub arn: String,
+    pub dlq_url: String,
+}
+
+impl Stack {
+    /// Creates `notifications`, moving a message to `dlq` after
+    /// `max_receive` receives, with `visibility` seconds of visibility timeout.
+    pub async fn queue_with_dead_letters(&self, max_receive: u32, visibility: u64) -> Queues {
+        let dlq = self
+            .sqs
+            .create_queue()
+            .queue_name("dlq")
+            .send()
+            .await
+            .expect("create dlq");
+        let queue = self
+            .sqs
+            .create_queue()
+            .queue_name("notifications")
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::RedrivePolicy,
+                format!(
+                    r#"{{"deadLetterTargetArn":"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq","maxReceiveCount":"{max_receive}"}}"#
+                ),
+            )
+            .attributes(
+                aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout,
+                visibility.to_string(),
+            )
+            .send()
+            .await
+            .expect("create queue");
+        Queues {
+            url: queue.queue_url().unwrap_or_default().to_string(),
+            arn: format!("arn:aws:sqs:{REGION}:{ACCOUNT}:notifications"),
+            dlq_url: dlq.queue_url().unwrap_or_default().to_string(),
+        }
+    }
+}
+
 /// A forwarder wired to the stack like `main.rs` wires it to AWS.
 pub fn forwarder(sdk: &SdkConfig, config: Config) -> Forwarder<S3Store, SdkFirehose> {
     let store = S3Store::new(S3Clients::new(sdk, true));
