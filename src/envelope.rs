@@ -20,7 +20,7 @@ use thiserror::Error;
 const MAX_WRAPPING: usize = 3;
 
 /// One S3 object a message refers to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ObjectRef {
     pub bucket: String,
     /// The key, decoded exactly once.

@@ -417,13 +417,7 @@ mod tests {
         ObjectRef {
             bucket: bucket.into(),
             key: key.into(),
-            size: None,
-            version_id: None,
-            etag: None,
-            sequencer: None,
-            region: None,
-            account: None,
-            skip_events: 0,
+            ..ObjectRef::default()
         }
     }
 

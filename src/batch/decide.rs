@@ -426,13 +426,8 @@ mod tests {
         ObjectRef {
             bucket: "b".into(),
             key: key.into(),
-            size: None,
-            version_id: None,
-            etag: None,
-            sequencer: None,
-            region: None,
-            account: None,
             skip_events,
+            ..ObjectRef::default()
         }
     }
 
