@@ -72,22 +72,23 @@ fn delivered_lines(records: &[bytes::Bytes]) -> BTreeMap<usize, usize> {
     seen
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_object_stalled_after_delivering_events_is_continued_from_where_it_stopped() {
-    const LINES: usize = 20_000;
-    // Enough lines to fill several sink chunks before the body stalls.
-    let body: String = (0..LINES)
-        .map(|i| format!("line {i:06} {}\n", "x".repeat(40)))
-        .collect();
-    let cfg = || {
-        config(&[
-            ("DELIVERY_STREAM_NAME", "logs"),
-            ("DEADLINE_MARGIN_MS", "1000"),
-        ])
-    };
+/// Two invocations over `big.log` (`body`) with the configuration `vars`:
+/// the first reads through a connection that hangs half-way (3 s left), the
+/// second, when the first sent a continuation, reads the whole body.
+struct StallThenContinue {
+    first: s3_log_forwarder::Outcome,
+    /// The continuations sent by the first invocation.
+    sent: Vec<(String, String)>,
+    /// Records Firehose accepted during the first invocation.
+    delivered_first: usize,
+    second: Option<s3_log_forwarder::Outcome>,
+    firehose: MemFirehose,
+    requeue: MemRequeue,
+}
+
+async fn stall_then_continue(body: &str, vars: &[(&str, &str)]) -> StallThenContinue {
     let firehose = MemFirehose::new();
     let requeue = MemRequeue::new();
-    // The connection hangs half-way through the object.
     let half = body.len() / 2;
     let stalled = MemStore::new().with_object(
         "b",
@@ -96,36 +97,72 @@ async fn an_object_stalled_after_delivering_events_is_continued_from_where_it_st
             first: body[..half].to_string().into(),
         },
     );
-    let fwd = Forwarder::new(cfg(), stalled, firehose.clone()).with_requeue(requeue.clone());
-    let deadline = Instant::now() + Duration::from_secs(3);
+    let fwd = Forwarder::new(config(vars), stalled, firehose.clone()).with_requeue(requeue.clone());
     let first = fwd
-        .handle(sqs_event(&[s3_notification(&[("b", "big.log")])]), deadline)
+        .handle(
+            sqs_event(&[s3_notification(&[("b", "big.log")])]),
+            Instant::now() + Duration::from_secs(3),
+        )
         .await;
+    let sent = requeue.sent();
+    let delivered_first = firehose.accepted().len();
+    let mut second = None;
+    if let Some((_, continuation)) = sent.first() {
+        let whole = MemStore::new().with("b", "big.log", body.to_string());
+        let fwd =
+            Forwarder::new(config(vars), whole, firehose.clone()).with_requeue(requeue.clone());
+        second = Some(
+            fwd.handle(
+                sqs_event(std::slice::from_ref(continuation)),
+                Instant::now() + Duration::from_secs(30),
+            )
+            .await,
+        );
+    }
+    StallThenContinue {
+        first,
+        sent,
+        delivered_first,
+        second,
+        firehose,
+        requeue,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_stalled_after_delivering_events_is_continued_from_where_it_stopped() {
+    const LINES: usize = 20_000;
+    // Enough lines to fill several sink chunks before the body stalls.
+    let body: String = (0..LINES)
+        .map(|i| format!("line {i:06} {}\n", "x".repeat(40)))
+        .collect();
+    let run = stall_then_continue(
+        &body,
+        &[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("DEADLINE_MARGIN_MS", "1000"),
+        ],
+    )
+    .await;
+    let first = &run.first;
 
     // The message is acknowledged and the object continued by a new message.
-    assert!(failed_ids(&first).is_empty(), "{:?}", first.failures);
+    assert!(failed_ids(first).is_empty(), "{:?}", first.failures);
     assert_eq!(first.report.objects_continued, 1);
-    let sent = requeue.sent();
+    let sent = &run.sent;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert_eq!(sent[0].0, format!("arn:aws:sqs:{REGION}:{ACCOUNT}:logs"));
-    let delivered = firehose.accepted().len();
+    let delivered = run.delivered_first;
     assert!(
         delivered > 0 && delivered <= LINES / 2,
         "{delivered} delivered"
     );
 
     // The continuation, read in full, delivers the rest and nothing twice.
-    let whole = MemStore::new().with("b", "big.log", body);
-    let fwd = Forwarder::new(cfg(), whole, firehose.clone()).with_requeue(requeue.clone());
-    let second = fwd
-        .handle(
-            sqs_event(&[sent[0].1.clone()]),
-            Instant::now() + Duration::from_secs(30),
-        )
-        .await;
-    assert!(failed_ids(&second).is_empty(), "{:?}", second.failures);
-    assert_eq!(requeue.sent().len(), 1, "no second continuation");
-    let seen = delivered_lines(&firehose.accepted());
+    let second = run.second.as_ref().expect("the continuation ran");
+    assert!(failed_ids(second).is_empty(), "{:?}", second.failures);
+    assert_eq!(run.requeue.sent().len(), 1, "no second continuation");
+    let seen = delivered_lines(&run.firehose.accepted());
     assert_eq!(seen.len(), LINES, "every line delivered");
     assert!(seen.values().all(|&n| n == 1), "a line delivered twice");
 }
@@ -150,40 +187,26 @@ async fn an_object_with_filtered_events_is_continued_without_resending_or_skippi
     let kept: Vec<usize> = (0..LINES).filter(|&i| !noise(i)).collect();
     let dropped = (LINES - kept.len()) as u64;
     for packing in ["none", "ndjson"] {
-        let cfg = || {
-            config(&[
+        // The connection hangs half-way, inside the stretch of noise: the
+        // events dropped since the last record sent are progress too.
+        let run = stall_then_continue(
+            &body,
+            &[
                 ("DELIVERY_STREAM_NAME", "logs"),
                 ("DEADLINE_MARGIN_MS", "1000"),
                 ("RECORD_PACKING", packing),
                 ("FILTERS", FILTER),
-            ])
-        };
-        let firehose = MemFirehose::new();
-        let requeue = MemRequeue::new();
-        // The connection hangs half-way, inside the stretch of noise: the
-        // events dropped since the last record sent are progress too.
-        let half = body.len() / 2;
-        let stalled = MemStore::new().with_object(
-            "b",
-            "big.log",
-            MemObject::Stall {
-                first: body[..half].to_string().into(),
-            },
-        );
-        let fwd = Forwarder::new(cfg(), stalled, firehose.clone()).with_requeue(requeue.clone());
-        let first = fwd
-            .handle(
-                sqs_event(&[s3_notification(&[("b", "big.log")])]),
-                Instant::now() + Duration::from_secs(3),
-            )
-            .await;
+            ],
+        )
+        .await;
+        let (first, firehose, requeue) = (&run.first, &run.firehose, &run.requeue);
         assert!(
-            failed_ids(&first).is_empty(),
+            failed_ids(first).is_empty(),
             "{packing}: {:?}",
             first.failures
         );
         assert_eq!(first.report.objects_continued, 1, "{packing}");
-        let sent = requeue.sent();
+        let sent = &run.sent;
         assert_eq!(sent.len(), 1, "{packing}: {sent:?}");
         // It resumes after the last event accounted for, which is past the
         // last record sent (the noise after it counts).
@@ -196,16 +219,9 @@ async fn an_object_with_filtered_events_is_continued_without_resending_or_skippi
         assert!(resume_at > 8_000, "{packing}: resumes at {resume_at}");
         assert!(first.report.events_dropped > 0, "{packing}");
 
-        let whole = MemStore::new().with("b", "big.log", body.clone());
-        let fwd = Forwarder::new(cfg(), whole, firehose.clone()).with_requeue(requeue.clone());
-        let second = fwd
-            .handle(
-                sqs_event(&[sent[0].1.clone()]),
-                Instant::now() + Duration::from_secs(30),
-            )
-            .await;
+        let second = run.second.as_ref().expect("the continuation ran");
         assert!(
-            failed_ids(&second).is_empty(),
+            failed_ids(second).is_empty(),
             "{packing}: {:?}",
             second.failures
         );
