@@ -22,7 +22,7 @@ use serde_json::value::RawValue;
 
 use super::detect::has;
 use super::json::{self, Num, OptText, raw_nonempty};
-use super::time::{millis_rfc3339};
+use super::time::millis_time;
 use super::{send, Emit, FormatError, Limits, ParseStats};
 use crate::record::ParsedEvent;
 
@@ -141,12 +141,7 @@ fn emit_message(
     for le in events {
         let message = le.message.as_ref().map(|m| m.0.as_ref()).unwrap_or("");
         let mut ev = ParsedEvent::new(DATASET, message);
-        ev.timestamp = le
-            .timestamp
-            .as_ref()
-            .and_then(Num::as_i64)
-            .and_then(millis_rfc3339)
-            .map(Cow::Owned);
+        ev.timestamp = millis_time(le.timestamp.as_ref());
         let f = &mut ev.fields;
         f.str("event.kind", "event");
         f.opt_str("message", Some(message));

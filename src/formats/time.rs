@@ -90,6 +90,14 @@ pub fn epoch_seconds_utc(secs: f64) -> Option<String> {
         .ok()
 }
 
+/// A JSON number of epoch milliseconds (WAF's `timestamp`, CloudWatch Logs'
+/// event `timestamp`) as the event's time, RFC 3339 UTC with milliseconds.
+pub fn millis_time(n: Option<&super::json::Num>) -> Option<Cow<'static, str>> {
+    n.and_then(super::json::Num::as_i64)
+        .and_then(millis_rfc3339)
+        .map(Cow::Owned)
+}
+
 /// Epoch milliseconds as RFC 3339 UTC with milliseconds.
 pub fn millis_rfc3339(ms: i64) -> Option<String> {
     let t = OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()?;

@@ -19,7 +19,7 @@ use serde_json::value::RawValue;
 
 use super::detect::has;
 use super::json::{self, Object, Num, OptText, Text, lowercase, opt_num, raw_nonempty};
-use super::time::{millis_rfc3339};
+use super::time::millis_time;
 use super::framing::LineRecord;
 use crate::record::{FieldValue, ParsedEvent};
 
@@ -180,12 +180,7 @@ impl LineRecord for WafRecord {
     ) -> Result<(), String> {
         let (w, unmapped): (Waf<'a>, _) =
             json::from_str_keeping(line, WRITTEN).map_err(|e| e.to_string())?;
-        ev.timestamp = w
-            .timestamp
-            .as_ref()
-            .and_then(Num::as_i64)
-            .and_then(millis_rfc3339)
-            .map(Cow::Owned);
+        ev.timestamp = millis_time(w.timestamp.as_ref());
         let f = &mut ev.fields;
         f.str("event.kind", "alert");
         f.push("event.category", FieldValue::Json(r#"["web","network"]"#));
