@@ -24,22 +24,30 @@ async fn setup(moto: &Moto) -> (Stack, s3_log_forwarder::Config) {
     (stack, config(&[("DELIVERY_STREAM_NAME", "logs")]))
 }
 
-#[tokio::test]
-async fn cloudtrail_object_becomes_normalized_records_in_the_destination() {
-    let moto = Moto::start();
-    let (stack, cfg) = setup(&moto).await;
+/// Puts the CloudTrail sample at `CT_KEY` and forwards its notification
+/// with `cfg`; every message must succeed.
+async fn forward_cloudtrail(
+    stack: &Stack,
+    cfg: s3_log_forwarder::Config,
+) -> s3_log_forwarder::Outcome {
     stack
         .put("src-logs", CT_KEY, gzip(CLOUDTRAIL.as_bytes()))
         .await;
-    let fwd = forwarder(&stack.sdk, cfg);
-
-    let out = fwd
+    let out = forwarder(&stack.sdk, cfg)
         .handle(
             sqs_event(&[s3_notification(&[("src-logs", CT_KEY)])]),
             far_deadline(),
         )
         .await;
     assert!(failed_ids(&out).is_empty(), "{:?}", out.failures);
+    out
+}
+
+#[tokio::test]
+async fn cloudtrail_object_becomes_normalized_records_in_the_destination() {
+    let moto = Moto::start();
+    let (stack, cfg) = setup(&moto).await;
+    let out = forward_cloudtrail(&stack, cfg).await;
 
     let records = stack.delivered("dest").await;
     assert_eq!(records.len(), 3);
@@ -87,9 +95,6 @@ async fn cloudtrail_object_becomes_normalized_records_in_the_destination() {
 async fn filters_drop_matching_events_before_sending_and_count_them_per_rule() {
     let moto = Moto::start();
     let (stack, _) = setup(&moto).await;
-    stack
-        .put("src-logs", CT_KEY, gzip(CLOUDTRAIL.as_bytes()))
-        .await;
     let filters = r#"[
         {"name": "kms-read-only", "dataset": "aws.cloudtrail", "when": {
             "event.provider": {"one_of": ["kms.amazonaws.com"]},
@@ -98,15 +103,7 @@ async fn filters_drop_matching_events_before_sending_and_count_them_per_rule() {
         {"name": "flow-accept", "dataset": "aws.vpcflow", "when": {
             "event.action": {"equals": "ACCEPT"}}}]"#;
     let cfg = config(&[("DELIVERY_STREAM_NAME", "logs"), ("FILTERS", filters)]);
-    let fwd = forwarder(&stack.sdk, cfg);
-
-    let out = fwd
-        .handle(
-            sqs_event(&[s3_notification(&[("src-logs", CT_KEY)])]),
-            far_deadline(),
-        )
-        .await;
-    assert!(failed_ids(&out).is_empty(), "{:?}", out.failures);
+    let out = forward_cloudtrail(&stack, cfg).await;
 
     // Firehose got exactly the events no rule matched.
     let records = stack.delivered("dest").await;
