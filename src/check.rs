@@ -3,7 +3,8 @@
 //! real AWS, and says for each step whether it passed and, if not, what to
 //! fix: credentials found, the role assumed with the external id and session
 //! name, the object readable (or the bucket listable), KMS decryption where
-//! the object needs it, the delivery stream active and writable.
+//! the object needs it, every delivery stream of every route active and
+//! writable.
 //!
 //! Nothing is written anywhere: writability is probed with an empty
 //! `PutRecordBatch`, which AWS authorizes before it validates.
@@ -135,9 +136,11 @@ pub async fn run(config: &Config, aws: &SdkConfig, args: &CheckArgs) -> Vec<Step
     let (read, kms) = check_read(config, aws, args, reader.as_ref()).await;
     steps.extend([read, kms]);
     let firehose = aws_sdk_firehose::Client::new(aws);
-    let stream = &config.delivery_stream_name;
-    steps.push(check_stream(&firehose, stream).await);
-    steps.push(check_write(&firehose, stream, &caller).await);
+    // Every stream of every route: a step pair each.
+    for stream in config.routes.streams() {
+        steps.push(check_stream(&firehose, stream).await);
+        steps.push(check_write(&firehose, stream, &caller).await);
+    }
     steps
 }
 
@@ -374,7 +377,7 @@ async fn check_stream(firehose: &aws_sdk_firehose::Client, stream: &str) -> Step
                 fail(
                     "delivery stream",
                     format!("{stream}: {text}"),
-                    "check DELIVERY_STREAM_NAME and that the stream is in the function's region (AWS_REGION)",
+                    "check DELIVERY_STREAM_NAME (or ROUTES) and that the stream is in the function's region (AWS_REGION)",
                 )
             }
         }
@@ -403,7 +406,7 @@ async fn check_write(firehose: &aws_sdk_firehose::Client, stream: &str, caller: 
         fail(
             "write",
             format!("PutRecordBatch to {stream}: {text}"),
-            "the stream does not exist in this account and region: check DELIVERY_STREAM_NAME and AWS_REGION",
+            "the stream does not exist in this account and region: check DELIVERY_STREAM_NAME (or ROUTES) and AWS_REGION",
         )
     } else if code.contains("AccessDenied") {
         fail(

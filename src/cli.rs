@@ -113,8 +113,8 @@ fn check(args: &[String]) -> i32 {
         }
     };
     println!(
-        "[pass] configuration: delivery stream {}, {}, {} source rule(s)",
-        config.delivery_stream_name,
+        "[pass] configuration: {}, {}, {} source rule(s)",
+        describe_routes(&config.routes),
         crate::credentials::describe(config.role.as_ref()),
         config.sources.len()
     );
@@ -238,7 +238,7 @@ fn replay(args: &[String]) -> Result<()> {
                     write_error = Some(e);
                     Stop
                 }),
-                Emitted::Dropped { .. } => Ok(()),
+                Emitted::Start { .. } | Emitted::Dropped { .. } => Ok(()),
             },
         );
         if let Some(e) = write_error {
@@ -296,4 +296,19 @@ fn replay(args: &[String]) -> Result<()> {
         bail!("{failed} file(s) could not be read");
     }
     Ok(())
+}
+
+/// The routes in one phrase: `delivery stream logs` for one route of one
+/// stream, else each route with its streams.
+fn describe_routes(routes: &crate::routes::Routes) -> String {
+    match (routes.all(), routes.streams()) {
+        ([_], [stream]) => format!("delivery stream {stream}"),
+        (all, _) => {
+            let each: Vec<String> = all
+                .iter()
+                .map(|r| format!("{} -> {}", r.name, routes.stream_names(r).join("+")))
+                .collect();
+            format!("{} route(s): {}", all.len(), each.join(", "))
+        }
+    }
 }

@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::filter::Filters;
 use crate::formats::Format;
+use crate::routes::{self, Routes};
 use crate::sink::packing::{Packing, RecordCompression, DEFAULT_PACK_MAX_EVENTS};
 
 /// A configuration problem found at start-up. The message names the variable.
@@ -51,6 +52,9 @@ pub struct SourceRule {
     pub region: Option<String>,
     /// S3 access point (ARN or alias) to read through instead of the bucket.
     pub access_point: Option<String>,
+    /// Route these objects' records take (index into `Config::routes`),
+    /// instead of their dataset's.
+    pub route: Option<usize>,
 }
 
 #[derive(serde::Deserialize)]
@@ -73,6 +77,8 @@ struct SourceEntry {
     region: Option<String>,
     #[serde(default)]
     access_point: Option<String>,
+    #[serde(default)]
+    route: Option<String>,
 }
 
 /// How to read one object: the credentials, region, owner check and access
@@ -142,8 +148,10 @@ impl Limits {
 /// The whole configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Firehose delivery stream the records go to (`DELIVERY_STREAM_NAME`).
-    pub delivery_stream_name: String,
+    /// Where records go: the default route (`DELIVERY_STREAM_NAME`,
+    /// `RECORD_PACKING`, `PACK_MAX_EVENTS`, `RECORD_COMPRESSION`) and the
+    /// routes of `ROUTES` / `ROUTES_FILE`.
+    pub routes: Routes,
     /// Role to assume for reading objects; `None` means the function's own credentials.
     pub role: Option<RoleConfig>,
     /// Buckets we may read from; empty means any bucket (`ALLOWED_BUCKETS`).
@@ -165,9 +173,6 @@ pub struct Config {
     pub firehose_max_attempts: u32,
     /// Size limits.
     pub limits: Limits,
-    /// How events become Firehose records (`RECORD_PACKING`,
-    /// `PACK_MAX_EVENTS`, `RECORD_COMPRESSION`).
-    pub packing: Packing,
     /// Rules that drop events before they are sent (`FILTERS`, `FILTERS_FILE`).
     pub filters: Filters,
 }
@@ -186,9 +191,7 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let delivery_stream_name =
-            get("DELIVERY_STREAM_NAME").ok_or(ConfigError::Missing("DELIVERY_STREAM_NAME"))?;
-        validate_stream_name(&delivery_stream_name)?;
+        let routes = parse_routes(&get)?;
 
         let external_id = get("EXTERNAL_ID");
         let session_name_var = get("ROLE_SESSION_NAME");
@@ -270,11 +273,11 @@ impl Config {
                     "set SOURCES or SOURCES_FILE, not both",
                 ))
             }
-            (Some(inline), None) => parse_sources("SOURCES", &inline, &default_session)?,
+            (Some(inline), None) => parse_sources("SOURCES", &inline, &default_session, &routes)?,
             (None, Some(path)) => {
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| invalid("SOURCES_FILE", &path, &format!("cannot read it: {e}")))?;
-                parse_sources("SOURCES_FILE", &text, &default_session)?
+                parse_sources("SOURCES_FILE", &text, &default_session, &routes)?
             }
             (None, None) => Vec::new(),
         };
@@ -308,7 +311,7 @@ impl Config {
         }
 
         Ok(Config {
-            delivery_stream_name,
+            routes,
             role,
             allowed_buckets,
             allowed_accounts,
@@ -319,7 +322,6 @@ impl Config {
             deadline_margin: Duration::from_millis(parse_num(&get, "DEADLINE_MARGIN_MS", 10_000)?),
             firehose_max_attempts,
             limits,
-            packing: parse_packing(&get)?,
             filters,
         })
     }
@@ -391,23 +393,79 @@ impl Config {
         })
     }
 
+    /// The route (an index into `routes`) of an object of `bucket` at `key`
+    /// in `dataset`: its source's, else its dataset's, else the default.
+    pub fn route_for(&self, bucket: &str, key: &str, dataset: &str) -> usize {
+        self.sources
+            .iter()
+            .filter(|r| r.bucket == bucket && key.starts_with(&r.prefix) && r.route.is_some())
+            .max_by_key(|r| r.prefix.len())
+            .and_then(|r| r.route)
+            .unwrap_or_else(|| self.routes.for_dataset(dataset))
+    }
+
     /// Whether objects of `bucket` may be read.
     pub fn bucket_allowed(&self, bucket: &str) -> bool {
         self.allowed_buckets.is_empty() || self.allowed_buckets.iter().any(|b| b == bucket)
     }
 }
 
+/// The routes: `ROUTES` or `ROUTES_FILE`, and the default route of
+/// `DELIVERY_STREAM_NAME` with `RECORD_*` (required unless the routes
+/// define `default`).
+fn parse_routes(get: &impl Fn(&str) -> Option<String>) -> Result<Routes, ConfigError> {
+    let default = match get("DELIVERY_STREAM_NAME") {
+        Some(name) => {
+            validate_stream_name(&name)?;
+            Some((name, parse_packing(get)?))
+        }
+        None => None,
+    };
+    let (var, text) = match (get("ROUTES"), get("ROUTES_FILE")) {
+        (Some(_), Some(_)) => {
+            return Err(invalid(
+                "ROUTES_FILE",
+                "<set>",
+                "set ROUTES or ROUTES_FILE, not both",
+            ))
+        }
+        (Some(inline), None) => ("ROUTES", inline),
+        (None, Some(path)) => (
+            "ROUTES_FILE",
+            std::fs::read_to_string(&path)
+                .map_err(|e| invalid("ROUTES_FILE", &path, &format!("cannot read it: {e}")))?,
+        ),
+        (None, None) => {
+            let (stream, packing) = default.ok_or(ConfigError::Missing("DELIVERY_STREAM_NAME"))?;
+            return Ok(Routes::single(stream, packing));
+        }
+    };
+    if default.is_none() {
+        for var in ["RECORD_PACKING", "RECORD_COMPRESSION", "PACK_MAX_EVENTS"] {
+            if get(var).is_some() {
+                return Err(invalid(
+                    var,
+                    "<set>",
+                    "applies to the default route of DELIVERY_STREAM_NAME, which is not set: give the route \"default\" of ROUTES its \"packing\", \"compression\" and \"pack_max_events\" instead",
+                ));
+            }
+        }
+    }
+    routes::parse(var, &text, default)
+}
+
 fn parse_sources(
     var: &'static str,
     text: &str,
     default_session: &str,
+    routes: &Routes,
 ) -> Result<Vec<SourceRule>, ConfigError> {
     let entries: Vec<SourceEntry> = serde_json::from_str(text).map_err(|e| {
         invalid(
             var,
             "<json>",
             &format!(
-                "expected a JSON array of {{\"bucket\", \"prefix\", \"format\", \"role_arn\", \"external_id\", \"session_name\", \"account\", \"region\", \"access_point\"}} objects: {e}"
+                "expected a JSON array of {{\"bucket\", \"prefix\", \"format\", \"role_arn\", \"external_id\", \"session_name\", \"account\", \"region\", \"access_point\", \"route\"}} objects: {e}"
             ),
         )
     })?;
@@ -458,6 +516,16 @@ fn parse_sources(
             if let Some(a) = e.account.as_deref().filter(|a| !is_account_id(a)) {
                 return Err(bad(format!("account {a:?} is not 12 digits")));
             }
+            let route = match e.route.as_deref().map(str::trim) {
+                Some(name) => Some(routes.index_of(name).ok_or_else(|| {
+                    let known: Vec<&str> = routes.all().iter().map(|r| &*r.name).collect();
+                    bad(format!(
+                        "route {name:?} is not defined (routes: {})",
+                        known.join(", ")
+                    ))
+                })?),
+                None => None,
+            };
             Ok(SourceRule {
                 bucket: e.bucket,
                 prefix: e.prefix,
@@ -466,6 +534,7 @@ fn parse_sources(
                 account: e.account,
                 region: e.region,
                 access_point: e.access_point,
+                route,
             })
         })
         .collect()
@@ -566,12 +635,16 @@ fn parse_bool(
     }
 }
 
-fn validate_stream_name(name: &str) -> Result<(), ConfigError> {
-    let ok = (1..=64).contains(&name.len())
+/// Whether `name` can be a delivery stream's name.
+pub(crate) fn is_stream_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if ok {
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+fn validate_stream_name(name: &str) -> Result<(), ConfigError> {
+    if is_stream_name(name) {
         Ok(())
     } else {
         Err(invalid(
@@ -655,6 +728,66 @@ mod tests {
     }
 
     #[test]
+    fn an_object_takes_its_sources_route_else_its_datasets_else_the_default() {
+        let routes = r#"[{"name": "siem", "streams": ["ct"], "datasets": ["aws.cloudtrail"]},
+                         {"name": "lake", "streams": ["lake-1", "lake-2"]}]"#;
+        let sources = r#"[{"bucket": "b", "prefix": "archive/", "route": "lake"},
+                          {"bucket": "b", "prefix": "archive/keep/", "format": "text"}]"#;
+        let c = cfg(&[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("ROUTES", routes),
+            ("SOURCES", sources),
+        ])
+        .unwrap();
+        let name = |bucket: &str, key: &str, dataset: &str| {
+            c.routes.get(c.route_for(bucket, key, dataset)).name.to_string()
+        };
+        assert_eq!(name("b", "AWSLogs/x", "aws.cloudtrail"), "siem");
+        assert_eq!(name("b", "AWSLogs/x", "aws.vpcflow"), "default");
+        assert_eq!(name("b", "archive/x", "aws.cloudtrail"), "lake");
+        // A more specific rule without a route leaves the route to the less specific one.
+        assert_eq!(name("b", "archive/keep/x", "aws.cloudtrail"), "lake");
+        assert_eq!(name("other", "archive/x", "aws.cloudtrail"), "siem");
+        assert_eq!(c.routes.streams(), ["logs", "ct", "lake-1", "lake-2"]);
+    }
+
+    #[test]
+    fn route_mistakes_are_start_up_errors_that_name_them() {
+        let with = |vars: &[(&str, &str)]| cfg(vars).unwrap_err().to_string();
+        let err = with(&[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("SOURCES", r#"[{"bucket": "b", "route": "nope"}]"#),
+        ]);
+        assert!(err.contains("SOURCES") && err.contains("\"nope\" is not defined"), "{err}");
+        let err = with(&[("ROUTES", r#"[{"name": "x", "streams": ["a"]}]"#)]);
+        assert!(err.contains("no default route"), "{err}");
+        let err = with(&[
+            ("ROUTES", r#"[{"name": "default", "streams": ["a"]}]"#),
+            ("RECORD_PACKING", "ndjson"),
+        ]);
+        assert!(err.contains("RECORD_PACKING") && err.contains("\"default\""), "{err}");
+        let err = with(&[
+            ("DELIVERY_STREAM_NAME", "logs"),
+            ("ROUTES", "[]"),
+            ("ROUTES_FILE", "/x"),
+        ]);
+        assert!(err.contains("not both"), "{err}");
+        // The default route may come from ROUTES alone.
+        let c = cfg(&[(
+            "ROUTES",
+            r#"[{"name": "default", "streams": ["a", "b"], "packing": "ndjson"}]"#,
+        )])
+        .unwrap();
+        assert_eq!(c.routes.streams(), ["a", "b"]);
+        assert_eq!(
+            c.routes.default_route().packing,
+            Packing::Ndjson {
+                max_events: DEFAULT_PACK_MAX_EVENTS
+            }
+        );
+    }
+
+    #[test]
     fn defaults_apply_without_role() {
         let c = cfg(&[("DELIVERY_STREAM_NAME", "logs")]).unwrap();
         assert!(c.role.is_none());
@@ -662,7 +795,7 @@ mod tests {
         assert!(c.bucket_allowed("anything"));
         assert!(!c.include_original, "records are lossless without it");
         assert_eq!(c.limits, Limits::default());
-        assert_eq!(c.packing, Packing::OnePerRecord);
+        assert_eq!(c.routes.default_route().packing, Packing::OnePerRecord);
     }
 
     #[test]
@@ -671,9 +804,18 @@ mod tests {
         let ndjson = Packing::Ndjson {
             max_events: DEFAULT_PACK_MAX_EVENTS,
         };
-        assert_eq!(with("ndjson").unwrap().packing, ndjson);
-        assert_eq!(with("NDJSON").unwrap().packing, ndjson);
-        assert_eq!(with("none").unwrap().packing, Packing::OnePerRecord);
+        assert_eq!(
+            with("ndjson").unwrap().routes.default_route().packing,
+            ndjson
+        );
+        assert_eq!(
+            with("NDJSON").unwrap().routes.default_route().packing,
+            ndjson
+        );
+        assert_eq!(
+            with("none").unwrap().routes.default_route().packing,
+            Packing::OnePerRecord
+        );
         let err = with("gzip").unwrap_err().to_string();
         assert!(err.contains("RECORD_PACKING"), "{err}");
     }
@@ -687,15 +829,15 @@ mod tests {
         };
         let packed = |c: &str| with(&[("RECORD_PACKING", "ndjson"), ("RECORD_COMPRESSION", c)]);
         assert_eq!(
-            packed("zstd").unwrap().packing,
+            packed("zstd").unwrap().routes.default_route().packing,
             Packing::Compressed(RecordCompression::Zstd)
         );
         assert_eq!(
-            packed("GZIP").unwrap().packing,
+            packed("GZIP").unwrap().routes.default_route().packing,
             Packing::Compressed(RecordCompression::Gzip)
         );
         assert_eq!(
-            packed("none").unwrap().packing,
+            packed("none").unwrap().routes.default_route().packing,
             Packing::Ndjson {
                 max_events: DEFAULT_PACK_MAX_EVENTS
             }
@@ -724,7 +866,7 @@ mod tests {
             ])
         };
         assert_eq!(
-            with("100").unwrap().packing,
+            with("100").unwrap().routes.default_route().packing,
             Packing::Ndjson { max_events: 100 }
         );
         let err = with("0").unwrap_err().to_string();

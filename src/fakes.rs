@@ -250,7 +250,8 @@ struct FirehoseState {
     /// Keep the accepted records and call sizes (tests), or only count (bench).
     keep: bool,
     script: Mutex<VecDeque<Reply>>,
-    accepted: Mutex<Vec<Bytes>>,
+    /// Each accepted record with the stream it was sent to.
+    accepted: Mutex<Vec<(Arc<str>, Bytes)>>,
     call_sizes: Mutex<Vec<usize>>,
     counters: Counters,
 }
@@ -295,7 +296,19 @@ impl MemFirehose {
 
     /// The accepted records, in the order they were accepted (empty when counting).
     pub fn accepted(&self) -> Vec<Bytes> {
-        lock(&self.0.accepted).clone()
+        lock(&self.0.accepted)
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
+    }
+
+    /// The records `stream` accepted, in order (empty when counting).
+    pub fn accepted_on(&self, stream: &str) -> Vec<Bytes> {
+        lock(&self.0.accepted)
+            .iter()
+            .filter(|(s, _)| &**s == stream)
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     /// The number of records of every call, in order (empty when counting).
@@ -316,7 +329,11 @@ impl MemFirehose {
 }
 
 impl Firehose for MemFirehose {
-    async fn put_record_batch(&self, records: Vec<Bytes>) -> Result<Vec<Option<String>>, PutError> {
+    async fn put_record_batch(
+        &self,
+        stream: &str,
+        records: Vec<Bytes>,
+    ) -> Result<Vec<Option<String>>, PutError> {
         let state = &self.0;
         let bytes: usize = records.iter().map(Bytes::len).sum();
         assert!(
@@ -360,7 +377,8 @@ impl Firehose for MemFirehose {
         c.bytes.fetch_add(size, Ordering::Relaxed);
         c.billable_units.fetch_add(units, Ordering::Relaxed);
         if state.keep {
-            lock(&state.accepted).extend(kept);
+            let stream: Arc<str> = stream.into();
+            lock(&state.accepted).extend(kept.into_iter().map(|r| (stream.clone(), r)));
         }
         Ok(out)
     }
@@ -480,16 +498,19 @@ mod tests {
             .then(Reply::Partial(vec![1]))
             .then(Reply::SlowDown(vec![0]));
         let recs = || vec![Bytes::from("a"), Bytes::from("b")];
-        let e = fh.put_record_batch(recs()).await.unwrap_err();
+        let e = fh.put_record_batch("s", recs()).await.unwrap_err();
         assert!(e.retryable && e.throttled);
-        let codes = fh.put_record_batch(recs()).await.unwrap();
+        let codes = fh.put_record_batch("s", recs()).await.unwrap();
         assert_eq!(codes, vec![None, Some("InternalFailure".into())]);
-        let codes = fh.put_record_batch(recs()).await.unwrap();
+        let codes = fh.put_record_batch("s", recs()).await.unwrap();
         assert_eq!(
             codes,
             vec![Some("ServiceUnavailableException".into()), None]
         );
-        assert_eq!(fh.put_record_batch(recs()).await.unwrap(), vec![None, None]);
+        assert_eq!(
+            fh.put_record_batch("s", recs()).await.unwrap(),
+            vec![None, None]
+        );
         assert_eq!(fh.accepted(), vec!["a", "b", "a", "b"]);
         assert_eq!(fh.call_sizes(), vec![2, 2, 2, 2]);
         let t = fh.tally();
@@ -503,7 +524,7 @@ mod tests {
     async fn a_counting_firehose_keeps_nothing() {
         let fh = MemFirehose::counting();
         let big = Bytes::from(vec![b'x'; 6 * 1024]);
-        fh.put_record_batch(vec![big, Bytes::from("a")])
+        fh.put_record_batch("s", vec![big, Bytes::from("a")])
             .await
             .unwrap();
         assert!(fh.accepted().is_empty() && fh.call_sizes().is_empty());
@@ -599,8 +620,13 @@ impl QuotaFirehose {
     }
 }
 
+/// The quota is the one stream's: calls to any stream name share it.
 impl Firehose for QuotaFirehose {
-    async fn put_record_batch(&self, records: Vec<Bytes>) -> Result<Vec<Option<String>>, PutError> {
+    async fn put_record_batch(
+        &self,
+        _stream: &str,
+        records: Vec<Bytes>,
+    ) -> Result<Vec<Option<String>>, PutError> {
         let bytes: usize = records.iter().map(Bytes::len).sum();
         assert!(records.len() <= MAX_BATCH_RECORDS && bytes <= MAX_BATCH_BYTES);
         let mut q = lock(&self.0);

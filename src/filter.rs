@@ -280,7 +280,7 @@ fn parse_rule(entry: &RuleEntry) -> Result<FilterRule, String> {
 
 /// The dataset named `name`: a dataset of the format table, or a format's
 /// name (or alias) for its dataset.
-fn dataset_named(name: &str) -> Option<&'static str> {
+pub(crate) fn dataset_named(name: &str) -> Option<&'static str> {
     FORMATS
         .iter()
         .find(|d| d.dataset == name)

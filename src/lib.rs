@@ -24,6 +24,7 @@ pub mod metrics;
 pub mod process;
 pub mod record;
 pub mod requeue;
+pub mod routes;
 pub mod sink;
 pub mod source;
 pub mod telemetry;

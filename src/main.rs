@@ -32,7 +32,7 @@ async fn lambda() -> Result<(), lambda_runtime::Error> {
     let custom_s3_endpoint =
         aws.endpoint_url().is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some();
     let store = S3Store::new(S3Clients::new(&aws, custom_s3_endpoint));
-    let firehose = SdkFirehose::new(&aws, config.delivery_stream_name.clone());
+    let firehose = SdkFirehose::new(&aws);
     let forwarder = Forwarder::new(config, store, firehose).with_requeue(SqsRequeue::new(&aws));
     let forwarder = &forwarder;
     let function_name = std::env::var("AWS_LAMBDA_FUNCTION_NAME")

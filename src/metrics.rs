@@ -8,8 +8,9 @@
 //! dimension `FunctionName`). No API call, no agent, nothing in the hot
 //! path.
 //!
-//! Counts by dataset and by skip reason are metrics of their own, named
-//! `Events.<format>` and `SkippedObjects.<reason>`, so that one document
+//! Counts by dataset, route and skip reason are metrics of their own, named
+//! `Events.<format>`, `BytesDecoded.<format>`, `BytesSent.<route>` and
+//! `SkippedObjects.<reason>`, so that one document
 //! carries them all; they are not in the summary line. Events dropped by
 //! filter rules are counted per rule both ways: `DroppedEvents.<rule>`
 //! metrics, and the summary line's `dropped_by_filter` field
@@ -90,11 +91,11 @@ counters! {
         |r| r.truncated_events;
     bytes_read => "BytesRead", "Bytes", "bytes read from S3",
         |r| r.bytes_read;
-    bytes_decoded => "BytesDecoded", "Bytes", "bytes after decompression",
+    bytes_decoded => "BytesDecoded", "Bytes", "bytes after decompression (by format in `BytesDecoded.<format>`)",
         |r| r.bytes_decoded;
     records_sent => "RecordsSent", "Count", "records Firehose accepted",
         |r| r.records_sent;
-    bytes_sent => "BytesSent", "Bytes", "bytes Firehose accepted",
+    bytes_sent => "BytesSent", "Bytes", "bytes Firehose accepted (by route in `BytesSent.<route>`)",
         |r| r.bytes_sent;
     firehose_calls => "FirehoseCalls", "Count", "`PutRecordBatch` calls",
         |r| r.firehose_calls;
@@ -114,6 +115,12 @@ pub fn emf_document(report: &InvocationReport, function: &str, timestamp_ms: u64
         .collect();
     for (dataset, n) in &report.events_by_dataset {
         values.push((format!("Events.{dataset}"), *n, "Count"));
+    }
+    for (dataset, n) in &report.bytes_by_dataset {
+        values.push((format!("BytesDecoded.{dataset}"), *n, "Bytes"));
+    }
+    for (route, n) in &report.bytes_by_route {
+        values.push((format!("BytesSent.{route}"), *n, "Bytes"));
     }
     for (reason, n) in &report.skipped_by_reason {
         values.push((format!("SkippedObjects.{reason}"), *n, "Count"));
@@ -157,6 +164,8 @@ fn by_rule(dropped: &crate::filter::DropCounts) -> String {
 
 /// The README rows of the per-dataset, per-reason and per-rule metrics (not counters).
 pub const EVENTS_BY_FORMAT_ROW: &str = "| `Events.<format>` | Count | events parsed by format (`Events.cloudtrail`, `Events.vpcflow`, ...) |";
+pub const BYTES_BY_FORMAT_ROW: &str = "| `BytesDecoded.<format>` | Bytes | bytes after decompression by format: what each dataset weighs |";
+pub const BYTES_BY_ROUTE_ROW: &str = "| `BytesSent.<route>` | Bytes | bytes Firehose accepted by route (`ROUTES`; `default` without them): what each route costs and how near its streams are to their quota |";
 pub const SKIPPED_BY_REASON_ROW: &str = "| `SkippedObjects.<reason>` | Count | objects skipped without loss by reason: `folder-marker`, `cloudtrail-digest`, `not-found` (deleted before it was read), `replaced` (a newer version has its own notification), ... |";
 pub const DROPPED_BY_RULE_ROW: &str = "| `DroppedEvents.<rule>` | Count | events dropped by each filter rule, named by the rule's `name` (only rules that dropped any) |";
 
@@ -182,6 +191,9 @@ mod tests {
         };
         r.events_by_dataset.insert("cloudtrail", 1000);
         r.events_by_dataset.insert("vpcflow", 500);
+        r.bytes_by_dataset.insert("cloudtrail", 700);
+        r.bytes_by_route.insert("siem".into(), 6000);
+        r.bytes_by_route.insert("default".into(), 3000);
         r.skipped_by_reason.insert("folder-marker", 1);
         r.skipped_by_reason.insert("not-found", 1);
         r.events_dropped = 7;
@@ -215,6 +227,9 @@ mod tests {
         assert_eq!(doc["Events"], 1500);
         assert_eq!(doc["Events.cloudtrail"], 1000);
         assert_eq!(doc["Events.vpcflow"], 500);
+        assert_eq!(doc["BytesDecoded.cloudtrail"], 700);
+        assert_eq!(doc["BytesSent.siem"], 6000);
+        assert_eq!(doc["BytesSent.default"], 3000);
         assert_eq!(doc["SkippedObjects.folder-marker"], 1);
         assert_eq!(doc["SkippedObjects.not-found"], 1);
         assert_eq!(doc["DroppedEvents"], 7);
@@ -378,6 +393,8 @@ mod tests {
             .map(|c| format!("| `{}` | {} | {} |", c.metric_name, c.unit, c.meaning))
             .collect();
         want.push(EVENTS_BY_FORMAT_ROW.into());
+        want.push(BYTES_BY_FORMAT_ROW.into());
+        want.push(BYTES_BY_ROUTE_ROW.into());
         want.push(SKIPPED_BY_REASON_ROW.into());
         want.push(DROPPED_BY_RULE_ROW.into());
         assert_eq!(rows, want, "README metrics table");

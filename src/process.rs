@@ -229,16 +229,10 @@ pub async fn process_object<S: ObjectStore>(
 
     let skip = obj.skip_events;
     let job = tokio::task::spawn_blocking(move || {
-        let frames = settings
-            .config
-            .packing
-            .compression()
-            .map(|c| FrameWriter::new(c, MAX_RECORD_BYTES));
         let emitter = Emitter::new(
             EmitterPlace { msg, object, skip },
             tx,
             cancel,
-            frames,
             &settings.config.filters,
         );
         parse_blocking(body, ctx, skip, &settings, emitter)
@@ -365,6 +359,8 @@ pub struct ReadOutcome {
 /// ordinal order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Emitted<'a> {
+    /// The object's format is known; its events follow (sent once, first).
+    Start { format: Format },
     /// The event's normalized record (one JSON line).
     Record { ordinal: u64, record: &'a [u8] },
     /// The event was dropped by the filter rule with this index (in
@@ -408,6 +404,7 @@ pub fn read_object<R: io::Read + Send + 'static>(
                 (format, Box::new(io::Cursor::new(prefix).chain(reader)))
             }
         };
+    sink(Emitted::Start { format }).map_err(|Stop| FormatError::Stopped)?;
     // The rules of the object's dataset, compiled once (again only if a
     // format's events ever named another dataset).
     let mut filter = filters.for_dataset(format.dataset());
@@ -475,6 +472,12 @@ fn parse_blocking<R: io::Read + Send + 'static>(
 ) -> Result<ObjectOutcome, (Failure, Counters, Progress)> {
     let counters = Counters::default();
     let format = settings.config.format_for(&ctx.bucket, &ctx.key);
+    // Bucket, key and the object's identity, for its route and streams.
+    let identity = (
+        ctx.bucket.clone(),
+        ctx.key.clone(),
+        crate::routes::object_identity(&ctx.bucket, &ctx.key, &ctx.version),
+    );
     let read = read_object(
         body,
         ctx,
@@ -484,6 +487,18 @@ fn parse_blocking<R: io::Read + Send + 'static>(
         skip,
         &counters,
         &mut |emitted| match emitted {
+            Emitted::Start { format } => {
+                let config = &settings.config;
+                let route = config.route_for(&identity.0, &identity.1, format.dataset());
+                let frames = config
+                    .routes
+                    .get(route)
+                    .packing
+                    .compression()
+                    .map(|c| FrameWriter::new(c, MAX_RECORD_BYTES));
+                emitter.start(route, identity.2, frames);
+                Ok(())
+            }
             Emitted::Record { ordinal, record } => emitter.push(ordinal, record),
             Emitted::Dropped { ordinal, rule } => emitter.drop_event(ordinal, rule),
         },
@@ -550,8 +565,13 @@ struct Emitter {
     /// Ordinals of the buffered pieces once they are not consecutive (an
     /// event between them was dropped); empty while they are.
     ordinals: Vec<u64>,
-    /// The compressing packer (`RECORD_COMPRESSION`), if records are compressed.
+    /// The compressing packer (the route's compression), if records are
+    /// compressed.
     frames: Option<FrameWriter>,
+    /// The object's route, and its identity (which picks the route's
+    /// stream for each record), once its format is known.
+    route: usize,
+    identity: u64,
     stopped: Option<StopReason>,
     /// Events accounted for: in chunks handed to the sink, or dropped.
     handed: u64,
@@ -572,10 +592,8 @@ impl Emitter {
         place: EmitterPlace,
         tx: mpsc::Sender<Chunk>,
         cancel: Arc<AtomicBool>,
-        frames: Option<FrameWriter>,
         filters: &Filters,
     ) -> Self {
-        let buffered = frames.is_none();
         let rule_names: Vec<Arc<str>> = filters.rules().iter().map(|r| r.name.clone()).collect();
         Emitter {
             msg: place.msg,
@@ -583,10 +601,12 @@ impl Emitter {
             skip: place.skip,
             tx,
             cancel,
-            data: Vec::with_capacity(if buffered { CHUNK_BYTES + 4096 } else { 0 }),
-            ends: Vec::with_capacity(if buffered { MAX_BATCH_RECORDS } else { 0 }),
+            data: Vec::new(),
+            ends: Vec::new(),
             ordinals: Vec::new(),
-            frames,
+            frames: None,
+            route: 0,
+            identity: 0,
             stopped: None,
             handed: 0,
             seen: place.skip,
@@ -595,6 +615,19 @@ impl Emitter {
             drops_handed: vec![0; rule_names.len()],
             rule_names,
         }
+    }
+
+    /// The object's format is known: its records take route `route`, of
+    /// the object with `identity`, compressed by `frames` if the route
+    /// compresses.
+    fn start(&mut self, route: usize, identity: u64, frames: Option<FrameWriter>) {
+        self.route = route;
+        self.identity = identity;
+        if frames.is_none() {
+            self.data.reserve(CHUNK_BYTES + 4096);
+            self.ends.reserve(MAX_BATCH_RECORDS);
+        }
+        self.frames = frames;
     }
 
     fn check_cancel(&mut self) -> Result<(), Stop> {
@@ -672,7 +705,8 @@ impl Emitter {
             )),
             std::mem::replace(&mut self.ends, Vec::with_capacity(MAX_BATCH_RECORDS)),
         )
-        .with_ordinals(std::mem::take(&mut self.ordinals));
+        .with_ordinals(std::mem::take(&mut self.ordinals))
+        .on_route(self.route, self.identity);
         self.send(chunk, self.seen)
     }
 
@@ -693,7 +727,8 @@ impl Emitter {
                     self.skip + self.handed,
                     Bytes::from(frame.data),
                     frame.events,
-                );
+                )
+                .on_route(self.route, self.identity);
                 return self.send(chunk, upto);
             }
             Ok(None) => {
@@ -761,7 +796,9 @@ mod tests {
             skip: 10,
         };
         let cancel = Arc::new(AtomicBool::new(false));
-        (Emitter::new(place, tx, cancel, frames, &filters), rx)
+        let mut e = Emitter::new(place, tx, cancel, &filters);
+        e.start(0, 0, frames);
+        (e, rx)
     }
 
     fn dropped(e: &Emitter) -> u64 {

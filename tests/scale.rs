@@ -79,7 +79,8 @@ async fn serve(
                 .collect()
         })
         .unwrap_or_default();
-    let answer = match stream.quota.put_record_batch(records.clone()).await {
+    let name = put["DeliveryStreamName"].as_str().unwrap_or_default();
+    let answer = match stream.quota.put_record_batch(name, records.clone()).await {
         Ok(codes) => codes,
         Err(_) => {
             return json(
@@ -209,7 +210,7 @@ async fn run(instances: usize, objects: usize) -> Row {
         let fwd = Forwarder::new(
             config(&[("DELIVERY_STREAM_NAME", "logs")]),
             S3Store::new(S3Clients::new(&stack.sdk, true)),
-            SdkFirehose::new(&to_stream, "logs"),
+            SdkFirehose::new(&to_stream),
         )
         .with_requeue(s3_log_forwarder::requeue::SqsRequeue::new(&stack.sdk));
         let sqs = sqs.clone();

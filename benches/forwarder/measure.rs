@@ -239,8 +239,7 @@ fn handler(job: &Job) -> io::Result<Measured> {
                 let store = s3_log_forwarder::source::s3::S3Store::new(
                     s3_log_forwarder::credentials::S3Clients::new(&aws, true),
                 );
-                let firehose =
-                    s3_log_forwarder::sink::firehose::SdkFirehose::new(&aws, "bench".to_string());
+                let firehose = s3_log_forwarder::sink::firehose::SdkFirehose::new(&aws);
                 let fwd = Forwarder::new(config, store, firehose);
                 Ok(invoke_all(&fwd, job).await)
             }

@@ -293,6 +293,7 @@ fn add_outcome(report: &mut InvocationReport, o: &ObjectOutcome) {
     report.events += o.events;
     if let Some(format) = o.format {
         *report.events_by_dataset.entry(format.name()).or_default() += o.events;
+        *report.bytes_by_dataset.entry(format.name()).or_default() += o.bytes_decoded;
     }
     report.error_records += o.error_records;
     report.truncated_events += o.truncated;

@@ -39,9 +39,9 @@ pub struct Forwarder<S, F> {
     firehose: Arc<F>,
     /// Where continuations go; without it, an unfinished object fails its message.
     requeue: Option<Arc<dyn Requeue>>,
-    /// The delivery stream's pace, learned from its throttling; kept for
-    /// the life of the function instance.
-    pace: Arc<Pace>,
+    /// Each delivery stream's pace (as `config.routes.streams()`), learned
+    /// from its throttling; kept for the life of the function instance.
+    paces: Vec<Arc<Pace>>,
 }
 
 /// Counters of one invocation; `metrics::COUNTERS` says which go to the
@@ -65,6 +65,10 @@ pub struct InvocationReport {
     pub events: u64,
     /// Events by format name.
     pub events_by_dataset: BTreeMap<&'static str, u64>,
+    /// Bytes after decompression by format name.
+    pub bytes_by_dataset: BTreeMap<&'static str, u64>,
+    /// Bytes Firehose accepted by route name.
+    pub bytes_by_route: BTreeMap<Arc<str>, u64>,
     pub error_records: u64,
     pub truncated_events: u64,
     /// Events dropped by filter rules (`FILTERS`), total and by rule name.
@@ -92,12 +96,18 @@ pub struct Outcome {
 
 impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
     pub fn new(config: Config, store: S, firehose: F) -> Self {
+        let paces = config
+            .routes
+            .streams()
+            .iter()
+            .map(|_| Arc::new(Pace::new(MAX_IN_FLIGHT)))
+            .collect();
         Forwarder {
             config: Arc::new(config),
             store: Arc::new(store),
             firehose: Arc::new(firehose),
             requeue: None,
-            pace: Arc::new(Pace::new(MAX_IN_FLIGHT)),
+            paces,
         }
     }
 
@@ -107,9 +117,9 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         self
     }
 
-    /// What this instance has learned of its delivery stream's quota.
+    /// What this instance has learned of its first delivery stream's quota.
     pub fn pace(&self) -> crate::sink::pace::PaceState {
-        self.pace.state()
+        self.paces[0].state()
     }
 
     pub fn config(&self) -> &Config {
@@ -146,7 +156,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
             .await;
         let mut settled = decide::settle_objects(ran.runs, &mut states, &mut report, can_continue);
         let losses = SinkLosses::from_sink(ran.sink.as_ref().map_err(Clone::clone));
-        add_sink_counters(&mut report, ran.sink.as_ref().ok());
+        add_sink_counters(&mut report, ran.sink.as_ref().ok(), &self.config.routes);
         decide::apply_sink_losses(&losses, &mut settled, &mut states, can_continue);
         let continuations = decide::choose_continuations(
             settled.unfinished,
@@ -209,6 +219,7 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
 fn add_sink_counters(
     report: &mut InvocationReport,
     sink: Option<&crate::sink::batcher::SinkReport>,
+    routes: &crate::routes::Routes,
 ) {
     if let Some(sink) = sink {
         report.records_sent = sink.records_sent;
@@ -216,6 +227,10 @@ fn add_sink_counters(
         report.firehose_calls = sink.calls;
         report.records_retried = sink.records_retried;
         report.throttled_calls = sink.throttled_calls;
+        for (&route, &n) in &sink.bytes_by_route {
+            let name = routes.get(route).name.clone();
+            *report.bytes_by_route.entry(name).or_default() += n;
+        }
     }
 }
 

@@ -46,11 +46,12 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         let sink = tokio::spawn(batcher::run(
             self.firehose.clone(),
             rx,
-            SinkOptions {
-                pack: self.config.packing.event_limits(),
-                pace: self.pace.clone(),
-                ..SinkOptions::new(self.config.firehose_max_attempts, sink_deadline)
-            },
+            SinkOptions::for_routes(
+                self.config.firehose_max_attempts,
+                sink_deadline,
+                &self.config.routes,
+                &self.paces,
+            ),
         ));
         let alarm = {
             let cancel = cancel.clone();

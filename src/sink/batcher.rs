@@ -5,9 +5,14 @@
 //! deadline nears. Every record carries the index of its SQS message, so that a
 //! record that could not be delivered fails exactly its own message.
 //!
+//! Each chunk belongs to a route (see `routes`): the route says how its
+//! events are cut into records and which of its streams each record goes
+//! to. Every stream has its own batch, its own calls in flight and its own
+//! pace.
+//!
 //! Memory is bounded: producers hand over records through a bounded channel,
-//! and at most `MAX_IN_FLIGHT` batches are being sent at once (fewer while
-//! the stream throttles: see `pace`).
+//! and at most `MAX_IN_FLIGHT` batches per stream are being sent at once
+//! (fewer while the stream throttles: see `pace`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -20,6 +25,7 @@ use tokio::time::Instant;
 
 use super::pace::Pace;
 use super::{is_throttle_code, Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
+use crate::routes::{Route, Routes};
 
 /// Records of one object of one message, in order, written back to back
 /// in `data`; piece `i` ends at `ends[i]` (exclusive) and starts where the
@@ -40,6 +46,11 @@ pub struct Chunk {
     /// So that a record that is not delivered names its own first event,
     /// and a continuation neither skips nor repeats one.
     pub ordinals: Vec<u64>,
+    /// The route of the object (an index into the sink's routes).
+    pub route: usize,
+    /// The object's identity (`routes::object_identity`): with a record's
+    /// first ordinal, it picks the route's stream.
+    pub identity: u64,
 }
 
 /// What the pieces of a chunk are.
@@ -61,6 +72,8 @@ pub struct Origin {
     pub object: usize,
     pub ordinal: u64,
     pub events: u32,
+    /// The route it takes.
+    pub route: usize,
 }
 
 /// How consecutive events are cut into records: at most `max_bytes` and
@@ -90,7 +103,16 @@ impl Chunk {
             ends,
             pieces: Pieces::Events,
             ordinals: Vec::new(),
+            route: 0,
+            identity: 0,
         }
+    }
+
+    /// The same records on route `route`, of the object with `identity`.
+    pub fn on_route(mut self, route: usize, identity: u64) -> Self {
+        self.route = route;
+        self.identity = identity;
+        self
     }
 
     /// The same events with their own ordinals (one per piece, ascending):
@@ -119,6 +141,8 @@ impl Chunk {
             data,
             pieces: Pieces::Frame { events },
             ordinals: Vec::new(),
+            route: 0,
+            identity: 0,
         }
     }
 
@@ -168,6 +192,7 @@ impl Chunk {
                 object: self.object,
                 ordinal: self.ordinal_of(first),
                 events,
+                route: self.route,
             };
             Some((origin, rec))
         })
@@ -181,30 +206,92 @@ pub struct SinkOptions {
     pub max_attempts: u32,
     /// No call is started (and none is waited for) after this instant.
     pub deadline: Instant,
-    /// How fast calls may start and how many may be in flight: learned
-    /// from the stream's throttling, shared by every call to one stream and
-    /// kept from one invocation to the next.
-    pub pace: Arc<Pace>,
     /// First backoff; doubles per attempt, with full jitter.
     pub base_backoff: Duration,
     pub max_backoff: Duration,
-    /// How events (not frames) are cut into records (`RECORD_PACKING`).
-    pub pack: PackLimits,
+    /// Each route, by the index chunks name.
+    pub routes: Arc<[RouteOut]>,
+    /// Each stream the routes name, by the index routes use.
+    pub streams: Arc<[StreamOut]>,
 }
 
-/// Calls in flight at most (fewer while the stream throttles).
+/// A route as the sink sees it.
+#[derive(Debug, Clone)]
+pub struct RouteOut {
+    /// How events (not frames) are cut into records (its packing).
+    pub pack: PackLimits,
+    pub route: Route,
+}
+
+/// A delivery stream as the sink sees it.
+#[derive(Debug, Clone)]
+pub struct StreamOut {
+    pub name: Arc<str>,
+    /// How fast calls may start and how many may be in flight: learned
+    /// from the stream's throttling, shared by every call to it and kept
+    /// from one invocation to the next.
+    pub pace: Arc<Pace>,
+}
+
+/// Calls in flight at most per stream (fewer while the stream throttles).
 pub const MAX_IN_FLIGHT: usize = 4;
 
 impl SinkOptions {
+    /// One route of one stream (`stream`, a fresh pace), one event per record.
     pub fn new(max_attempts: u32, deadline: Instant) -> Self {
+        let routes = Routes::single("stream", super::packing::Packing::OnePerRecord);
+        let paces = [Arc::new(Pace::new(MAX_IN_FLIGHT))];
+        SinkOptions::for_routes(max_attempts, deadline, &routes, &paces)
+    }
+
+    /// Sends by `routes`, the streams paced by `paces` (one per stream of
+    /// `routes.streams()`, in order).
+    pub fn for_routes(
+        max_attempts: u32,
+        deadline: Instant,
+        routes: &Routes,
+        paces: &[Arc<Pace>],
+    ) -> Self {
         SinkOptions {
             max_attempts,
             deadline,
-            pace: Arc::new(Pace::new(MAX_IN_FLIGHT)),
             base_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(5),
-            pack: PackLimits::ONE_PER_RECORD,
+            routes: routes
+                .all()
+                .iter()
+                .map(|r| RouteOut {
+                    pack: r.packing.event_limits(),
+                    route: r.clone(),
+                })
+                .collect(),
+            streams: routes
+                .streams()
+                .iter()
+                .zip(paces)
+                .map(|(name, pace)| StreamOut {
+                    name: name.as_str().into(),
+                    pace: pace.clone(),
+                })
+                .collect(),
         }
+    }
+
+    /// The same with the first route's events cut by `pack`.
+    pub fn with_pack(mut self, pack: PackLimits) -> Self {
+        let mut routes = self.routes.to_vec();
+        routes[0].pack = pack;
+        self.routes = routes.into();
+        self
+    }
+
+    /// The first stream's pace.
+    pub fn pace(&self) -> &Arc<Pace> {
+        &self.streams[0].pace
+    }
+
+    fn route(&self, index: usize) -> &RouteOut {
+        &self.routes[index.min(self.routes.len() - 1)]
     }
 }
 
@@ -226,6 +313,8 @@ pub struct SinkReport {
     pub records_retried: u64,
     /// Calls the stream answered, wholly or in part, with throttling.
     pub throttled_calls: u64,
+    /// Bytes accepted, by route index.
+    pub bytes_by_route: BTreeMap<usize, u64>,
     /// The last error seen, for the log.
     pub last_error: Option<String>,
 }
@@ -255,6 +344,9 @@ impl SinkReport {
         self.calls += other.calls;
         self.records_retried += other.records_retried;
         self.throttled_calls += other.throttled_calls;
+        for (route, n) in other.bytes_by_route {
+            *self.bytes_by_route.entry(route).or_default() += n;
+        }
         if other.last_error.is_some() {
             self.last_error = other.last_error;
         }
@@ -263,6 +355,14 @@ impl SinkReport {
 
 type Batch = Vec<(Origin, Bytes)>;
 
+/// One stream's records waiting to be sent, and its calls in flight.
+#[derive(Default)]
+struct Lane {
+    batch: Batch,
+    bytes: usize,
+    in_flight: JoinSet<SinkReport>,
+}
+
 /// Receives chunks until every sender is dropped, sends them, and reports.
 pub async fn run<F: Firehose>(
     firehose: Arc<F>,
@@ -270,9 +370,7 @@ pub async fn run<F: Firehose>(
     opts: SinkOptions,
 ) -> SinkReport {
     let mut report = SinkReport::default();
-    let mut in_flight: JoinSet<SinkReport> = JoinSet::new();
-    let mut batch: Batch = Vec::with_capacity(MAX_BATCH_RECORDS);
-    let mut batch_bytes = 0usize;
+    let mut lanes: Vec<Lane> = (0..opts.streams.len()).map(|_| Lane::default()).collect();
 
     loop {
         let chunk = match tokio::time::timeout_at(opts.deadline, rx.recv()).await {
@@ -286,29 +384,42 @@ pub async fn run<F: Firehose>(
                         report.lose(origin);
                     }
                 }
-                for (origin, _) in batch.drain(..) {
-                    report.lose(origin);
+                for lane in &mut lanes {
+                    for (origin, _) in lane.batch.drain(..) {
+                        report.lose(origin);
+                    }
                 }
                 report.last_error =
                     Some("the invocation's deadline came before every record was sent".into());
                 break;
             }
         };
-        for (origin, record) in chunk.packed(opts.pack) {
-            if batch.len() == MAX_BATCH_RECORDS || batch_bytes + record.len() > MAX_BATCH_BYTES {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(MAX_BATCH_RECORDS));
-                batch_bytes = 0;
-                spawn_send(&mut in_flight, &mut report, firehose.clone(), full, &opts).await;
+        let route = opts.route(chunk.route);
+        for (origin, record) in chunk.packed(route.pack) {
+            let stream = route.route.stream_for(chunk.identity, origin.ordinal);
+            let lane = &mut lanes[stream];
+            if lane.batch.len() == MAX_BATCH_RECORDS || lane.bytes + record.len() > MAX_BATCH_BYTES
+            {
+                let full =
+                    std::mem::replace(&mut lane.batch, Vec::with_capacity(MAX_BATCH_RECORDS));
+                lane.bytes = 0;
+                let to = &opts.streams[stream];
+                spawn_send(&mut lane.in_flight, &mut report, &firehose, to, full, &opts).await;
             }
-            batch_bytes += record.len();
-            batch.push((origin, record));
+            lane.bytes += record.len();
+            lane.batch.push((origin, record));
         }
     }
-    if !batch.is_empty() {
-        spawn_send(&mut in_flight, &mut report, firehose.clone(), batch, &opts).await;
+    for (lane, to) in lanes.iter_mut().zip(opts.streams.iter()) {
+        if !lane.batch.is_empty() {
+            let last = std::mem::take(&mut lane.batch);
+            spawn_send(&mut lane.in_flight, &mut report, &firehose, to, last, &opts).await;
+        }
     }
-    while let Some(done) = in_flight.join_next().await {
-        collect(&mut report, done);
+    for lane in &mut lanes {
+        while let Some(done) = lane.in_flight.join_next().await {
+            collect(&mut report, done);
+        }
     }
     report
 }
@@ -316,18 +427,19 @@ pub async fn run<F: Firehose>(
 async fn spawn_send<F: Firehose>(
     in_flight: &mut JoinSet<SinkReport>,
     report: &mut SinkReport,
-    firehose: Arc<F>,
+    firehose: &Arc<F>,
+    stream: &StreamOut,
     batch: Batch,
     opts: &SinkOptions,
 ) {
-    while in_flight.len() >= opts.pace.window() {
+    while in_flight.len() >= stream.pace.window() {
         match in_flight.join_next().await {
             Some(done) => collect(report, done),
             None => break,
         }
     }
-    let opts = opts.clone();
-    in_flight.spawn(async move { send_with_retry(firehose.as_ref(), batch, &opts).await });
+    let (firehose, stream, opts) = (firehose.clone(), stream.clone(), opts.clone());
+    in_flight.spawn(async move { send_with_retry(firehose.as_ref(), &stream, batch, &opts).await });
 }
 
 fn collect(report: &mut SinkReport, done: Result<SinkReport, tokio::task::JoinError>) {
@@ -354,9 +466,11 @@ fn collect(report: &mut SinkReport, done: Result<SinkReport, tokio::task::JoinEr
 /// lost (their messages fail) and the rest of the batch goes on.
 pub async fn send_with_retry<F: Firehose + ?Sized>(
     firehose: &F,
+    stream: &StreamOut,
     mut todo: Batch,
     opts: &SinkOptions,
 ) -> SinkReport {
+    let pace = &stream.pace;
     let mut report = SinkReport::default();
     let mut later: Batch = Vec::new();
     let mut lost: Batch = Vec::new();
@@ -367,7 +481,7 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
         if todo.is_empty() {
             break;
         }
-        if let Some(limit) = opts.pace.call_limit() {
+        if let Some(limit) = pace.call_limit() {
             let (mut n, mut size) = (0, 0);
             for (_, r) in &todo {
                 if n > 0 && size + r.len() > limit {
@@ -379,7 +493,7 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
             later = todo.split_off(n);
         }
         let bytes: usize = todo.iter().map(|(_, r)| r.len()).sum();
-        if tokio::time::timeout_at(opts.deadline, opts.pace.turn(bytes))
+        if tokio::time::timeout_at(opts.deadline, pace.turn(bytes))
             .await
             .is_err()
         {
@@ -392,7 +506,9 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
         report.records_retried += retrying.min(todo.len()) as u64;
         report.calls += 1;
         let data: Vec<Bytes> = todo.iter().map(|(_, r)| r.clone()).collect();
-        let answer = tokio::time::timeout_at(opts.deadline, firehose.put_record_batch(data)).await;
+        let answer =
+            tokio::time::timeout_at(opts.deadline, firehose.put_record_batch(&stream.name, data))
+                .await;
         let throttled = match answer {
             Err(_) => {
                 report.last_error =
@@ -400,7 +516,7 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
                 break;
             }
             Ok(Err(e)) => {
-                opts.pace.observe(0, e.throttled);
+                pace.observe(0, e.throttled);
                 report.last_error = Some(e.message.clone());
                 if !e.retryable {
                     break;
@@ -418,6 +534,8 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
                             report.records_sent += 1;
                             report.events_sent += u64::from(origin.events);
                             report.bytes_sent += rec.len() as u64;
+                            *report.bytes_by_route.entry(origin.route).or_default() +=
+                                rec.len() as u64;
                             accepted += rec.len() as u64;
                         }
                         Some(code) => {
@@ -428,7 +546,7 @@ pub async fn send_with_retry<F: Firehose + ?Sized>(
                     }
                 }
                 let throttled = !failed.is_empty() && only_throttles;
-                opts.pace.observe(accepted, throttled);
+                pace.observe(accepted, throttled);
                 if let Some(code) = first_code {
                     report.last_error = Some(format!(
                         "PutRecordBatch rejected {} record(s), first error code {code}",
@@ -559,10 +677,10 @@ mod tests {
         let refs: Vec<&[u8]> = recs.iter().map(|r| r.as_slice()).collect();
         let mut o = opts();
         // Room for three 8-byte events per record.
-        o.pack = PackLimits {
+        o = o.with_pack(PackLimits {
             max_bytes: 26,
             max_events: 500,
-        };
+        });
         let report = run_with(fh.clone(), vec![chunk(0, &refs)], o).await;
         let got = fh.accepted();
         assert_eq!(got.len(), 4);
@@ -641,10 +759,10 @@ mod tests {
         ];
         let mut o = opts();
         o.max_attempts = 1;
-        o.pack = PackLimits {
+        o = o.with_pack(PackLimits {
             max_bytes: 1_000_000,
             max_events: 500,
-        };
+        });
         let report = run_with(fh.clone(), frames, o).await;
         assert_eq!(fh.call_sizes(), vec![2]);
         // The second frame (events 40-46) was rejected: its first event is reported.
@@ -663,10 +781,10 @@ mod tests {
         let mut c = chunk(4, &[b"a\n", b"b\n", b"c\n", b"d\n"]);
         c.first = 100;
         let mut o = opts();
-        o.pack = PackLimits {
+        o = o.with_pack(PackLimits {
             max_bytes: 4,
             max_events: 500,
-        };
+        });
         let report = run_with(fh.clone(), vec![c], o).await;
         // Records are "a\nb\n" (events 100-101) and "c\nd\n" (102-103); the second fails.
         assert_eq!(report.unaccepted.get(&4), Some(&102));
@@ -785,7 +903,7 @@ mod tests {
         let t0 = Instant::now();
         let mut o = SinkOptions::new(6, t0 + Duration::from_secs(120));
         o.base_backoff = Duration::from_millis(100);
-        let pace = o.pace.clone();
+        let pace = o.pace().clone();
         let (tx, rx) = mpsc::channel(4);
         let sink = tokio::spawn(run(fh.clone(), rx, o));
         for c in chunks {

@@ -19,42 +19,44 @@ use bytes::Bytes;
 
 use super::{Firehose, PutError};
 
-/// Sends to one delivery stream.
+/// Sends to delivery streams.
 pub struct SdkFirehose {
     client: aws_sdk_firehose::Client,
-    stream: String,
 }
 
 impl SdkFirehose {
     /// Builds the client from the shared SDK configuration, with SDK retries
     /// disabled (the batcher retries only the failed records).
-    pub fn new(base: &aws_config::SdkConfig, stream: impl Into<String>) -> Self {
+    pub fn new(base: &aws_config::SdkConfig) -> Self {
         let conf = aws_sdk_firehose::config::Builder::from(base)
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .build();
         SdkFirehose {
             client: aws_sdk_firehose::Client::from_conf(conf),
-            stream: stream.into(),
         }
     }
 }
 
 impl Firehose for SdkFirehose {
-    async fn put_record_batch(&self, records: Vec<Bytes>) -> Result<Vec<Option<String>>, PutError> {
+    async fn put_record_batch(
+        &self,
+        stream: &str,
+        records: Vec<Bytes>,
+    ) -> Result<Vec<Option<String>>, PutError> {
         let n = records.len();
-        let body = request_body(&self.stream, &records);
+        let body = request_body(stream, &records);
         // The SDK serializes an empty list; the interceptor puts the real
         // body in its place before the request is signed.
         let out = self
             .client
             .put_record_batch()
-            .delivery_stream_name(&self.stream)
+            .delivery_stream_name(stream)
             .set_records(Some(Vec::new()))
             .customize()
             .interceptor(PrebuiltBody(body))
             .send()
             .await
-            .map_err(|e| classify(&self.stream, e))?;
+            .map_err(|e| classify(stream, e))?;
         let responses = out.request_responses();
         if responses.len() != n {
             return Err(PutError {
@@ -62,7 +64,7 @@ impl Firehose for SdkFirehose {
                 throttled: false,
                 message: format!(
                     "PutRecordBatch to {} answered {} results for {n} records",
-                    self.stream,
+                    stream,
                     responses.len()
                 ),
             });

@@ -41,13 +41,14 @@ pub fn is_throttle_code(code: &str) -> bool {
     )
 }
 
-/// The seam to the delivery stream.
+/// The seam to the delivery streams.
 pub trait Firehose: Send + Sync + 'static {
-    /// Sends one batch (at most [`MAX_BATCH_RECORDS`] records and
+    /// Sends one batch to `stream` (at most [`MAX_BATCH_RECORDS`] records and
     /// [`MAX_BATCH_BYTES`] bytes). On success returns, for each record in
     /// order, `None` if it was accepted or its error code if it was not.
     fn put_record_batch(
         &self,
+        stream: &str,
         records: Vec<Bytes>,
     ) -> impl Future<Output = Result<Vec<Option<String>>, PutError>> + Send;
 }

@@ -523,7 +523,7 @@ impl Stack {
 /// A forwarder wired to the stack like `main.rs` wires it to AWS.
 pub fn forwarder(sdk: &SdkConfig, config: Config) -> Forwarder<S3Store, SdkFirehose> {
     let store = S3Store::new(S3Clients::new(sdk, true));
-    let firehose = SdkFirehose::new(sdk, config.delivery_stream_name.clone());
+    let firehose = SdkFirehose::new(sdk);
     Forwarder::new(config, store, firehose)
         .with_requeue(s3_log_forwarder::requeue::SqsRequeue::new(sdk))
 }
