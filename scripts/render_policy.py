@@ -24,6 +24,10 @@ def main():
         sys.exit(f"cannot read {sys.argv[1]}: {matches}")
     params = {k: v.get("Default", "") for k, v in template.get("Parameters", {}).items()}
     params.update(env.get("Parameters", {}))
+    # A CommaDelimitedList parameter is a list to Ref, as in CloudFormation.
+    for name, spec in template.get("Parameters", {}).items():
+        if spec.get("Type") == "CommaDelimitedList" and isinstance(params.get(name), str):
+            params[name] = params[name].split(",")
     pseudo = {
         "AWS::Partition": env.get("Partition", "aws"),
         "AWS::Region": env.get("Region", "us-east-1"),

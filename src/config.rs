@@ -740,7 +740,10 @@ mod tests {
         ])
         .unwrap();
         let name = |bucket: &str, key: &str, dataset: &str| {
-            c.routes.get(c.route_for(bucket, key, dataset)).name.to_string()
+            c.routes
+                .get(c.route_for(bucket, key, dataset))
+                .name
+                .to_string()
         };
         assert_eq!(name("b", "AWSLogs/x", "aws.cloudtrail"), "siem");
         assert_eq!(name("b", "AWSLogs/x", "aws.vpcflow"), "default");
@@ -758,14 +761,20 @@ mod tests {
             ("DELIVERY_STREAM_NAME", "logs"),
             ("SOURCES", r#"[{"bucket": "b", "route": "nope"}]"#),
         ]);
-        assert!(err.contains("SOURCES") && err.contains("\"nope\" is not defined"), "{err}");
+        assert!(
+            err.contains("SOURCES") && err.contains("\"nope\" is not defined"),
+            "{err}"
+        );
         let err = with(&[("ROUTES", r#"[{"name": "x", "streams": ["a"]}]"#)]);
         assert!(err.contains("no default route"), "{err}");
         let err = with(&[
             ("ROUTES", r#"[{"name": "default", "streams": ["a"]}]"#),
             ("RECORD_PACKING", "ndjson"),
         ]);
-        assert!(err.contains("RECORD_PACKING") && err.contains("\"default\""), "{err}");
+        assert!(
+            err.contains("RECORD_PACKING") && err.contains("\"default\""),
+            "{err}"
+        );
         let err = with(&[
             ("DELIVERY_STREAM_NAME", "logs"),
             ("ROUTES", "[]"),

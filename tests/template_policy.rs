@@ -249,3 +249,54 @@ async fn the_template_policy_is_enough_and_no_more() {
     );
     assert_eq!(admin.delivered("dest").await.len(), 4);
 }
+
+/// The Firehose resources of the rendered policy, statement by statement.
+fn firehose_resources(parameters: serde_json::Value) -> Vec<(String, serde_json::Value)> {
+    let env = serde_json::json!({
+        "Parameters": parameters,
+        "Resources": {
+            "Queue": {"Ref": "queue-url", "Arn": "arn:aws:sqs:us-east-1:123456789012:q"},
+            "FunctionLogGroup": {"Ref": "/aws/lambda/forwarder"},
+            "DeliveryStream": {"Ref": "logs"},
+        },
+    });
+    render_policy("template.yaml", env, None)["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| {
+            s["Action"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|x| x == "firehose:PutRecordBatch"))
+        })
+        .map(|s| {
+            (
+                s["Sid"].as_str().unwrap().to_string(),
+                s["Resource"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_policy_names_exactly_the_default_and_route_streams() {
+    let arn = |name: &str| format!("arn:aws:firehose:us-east-1:123456789012:deliverystream/{name}");
+    // Without routes: the default stream alone.
+    let only = firehose_resources(serde_json::json!({"ExistingDeliveryStreamName": "logs"}));
+    assert_eq!(only.len(), 1, "{only:?}");
+    assert_eq!(only[0].1, serde_json::json!(arn("logs")));
+    // With routes: their streams, each by its ARN, and nothing else.
+    let names: Vec<String> = (1..=8).map(|i| format!("route-{i}")).collect();
+    for n in [1, 3, 8] {
+        let listed = names[..n].join(",");
+        let got = firehose_resources(serde_json::json!({
+            "ExistingDeliveryStreamName": "logs",
+            "RouteStreamNames": listed,
+        }));
+        assert_eq!(got.len(), 2, "{got:?}");
+        assert_eq!(got[0].1, serde_json::json!(arn("logs")));
+        assert_eq!(got[1].0, "PutOnlyToTheRouteStreams");
+        let want: Vec<String> = names[..n].iter().map(|s| arn(s)).collect();
+        assert_eq!(got[1].1, serde_json::json!(want), "{n} route streams");
+    }
+}
