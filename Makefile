@@ -41,9 +41,9 @@ bench: ## Benchmark against the decompression floor (writes bench/results.json a
 	cargo bench --bench forwarder
 	$(MAKE) bench-scale
 
-bench-scale: venv ## Scale run: 1, 4 and 16 instances on one stream's default quota (moto + the quota stand-in); prints the table
+bench-scale: venv ## Scale run: 1, 4 and 16 instances on one stream's default quota (moto + the quota stand-in); prints the table and writes it into BENCHMARKS.md
 	SCALE_OBJECTS=$${SCALE_OBJECTS:-120} SCALE_INSTANCES=$${SCALE_INSTANCES:-1,4,16} \
-	  cargo test --release --test scale -- --nocapture
+	  SCALE_WRITE=$(CURDIR)/BENCHMARKS.md cargo test --release --test scale -- --nocapture
 
 demo: venv ## Run the function end to end on the local stack and show the records
 	bash scripts/demo.sh

@@ -279,23 +279,26 @@ async fn instances_sharing_a_stream_hold_its_quota_and_lose_nothing() {
         .ok()
         .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
         .unwrap_or_else(|| vec![4]);
-    println!("\n| instances | events | seconds | accepted MiB/s | % of the 1 MiB/s quota | calls | throttled calls | duplicates | lost | dead-lettered |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut table = String::from("| instances | events | seconds to drain | accepted events/s | accepted MiB/s | share of the quota | calls | throttled calls | duplicates | lost | dead-lettered |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for n in counts {
         let r = run(n, objects).await;
-        println!(
-            "| {} | {} | {:.1} | {:.2} | {:.0}% | {} | {} | {} | {} | {} |",
+        let row = format!(
+            "| {} | {} | {:.1} | {:.0} | {:.2} | {:.0}% | {} | {} | {} ({:.1}%) | {} | {} |\n",
             r.instances,
             r.events,
             r.seconds,
+            (r.events as u64 + r.duplicates) as f64 / r.seconds,
             r.accepted_bytes as f64 / r.seconds / QUOTA_BYTES as f64,
             r.share * 100.0,
             r.calls,
             r.throttled_calls,
             r.duplicates,
+            r.duplicates as f64 * 100.0 / r.events as f64,
             r.lost,
             r.dead_lettered
         );
+        print!("{row}");
+        table.push_str(&row);
         assert_eq!(r.lost, 0, "events lost with {} instances", r.instances);
         assert_eq!(
             r.dead_lettered, 0,
@@ -304,4 +307,29 @@ async fn instances_sharing_a_stream_hold_its_quota_and_lose_nothing() {
         );
         assert!(r.throttled_calls > 0, "the quota was reached");
     }
+    println!("\n{table}");
+    // `make bench-scale` keeps the table in BENCHMARKS.md.
+    if let Ok(path) = std::env::var("SCALE_WRITE") {
+        let text = format!(
+            "{objects} objects of {LINES} VPC flow log lines, `SCALE_OBJECTS={objects} SCALE_INSTANCES=... cargo test --release --test scale`, {}:\n\n{table}",
+            s3_log_forwarder::batch::now_rfc3339()
+        );
+        write_between_markers(std::path::Path::new(&path), &text).expect("write the scale table");
+        println!("wrote the table into {path}");
+    }
+}
+
+const BEGIN: &str = "<!-- scale:begin (written by `make bench-scale`) -->";
+const END: &str = "<!-- scale:end -->";
+
+/// Puts `text` between the scale markers of `path` (appended with them
+/// when they are missing), keeping everything else.
+fn write_between_markers(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let old = std::fs::read_to_string(path).unwrap_or_default();
+    let block = format!("{BEGIN}\n{text}{END}");
+    let new = match (old.find(BEGIN), old.find(END)) {
+        (Some(b), Some(e)) if b < e => format!("{}{block}{}", &old[..b], &old[e + END.len()..]),
+        _ => format!("{old}\n{block}\n"),
+    };
+    std::fs::write(path, new)
 }
