@@ -20,6 +20,7 @@ use anyhow::{bail, Context, Result};
 use crate::config::Limits;
 use crate::filter::Filters;
 use crate::formats::{Format, Stop};
+use crate::ocsf::Schema;
 use crate::process::{read_object, Emitted};
 use crate::record::ObjectContext;
 use crate::source::decode::Counters;
@@ -31,7 +32,7 @@ pub fn usage() -> String {
 
 const USAGE: &str = "\
 usage: s3-log-forwarder check [--bucket NAME [--key KEY]]
-       s3-log-forwarder replay [--format NAME] [--bucket NAME] [--original] [--key KEY] FILE...
+       s3-log-forwarder replay [--format NAME] [--schema ecs|ocsf] [--bucket NAME] [--original] [--key KEY] FILE...
 
 Reads FILEs (gzip, zstd, bzip2 or plain) the way the function reads S3
 objects and writes the normalized records to stdout, one JSON object a line.
@@ -40,6 +41,8 @@ A summary goes to stderr.
   --key KEY       the S3 key of the FILE that follows, used for format
                   detection and aws.s3.key (default: the file's path)
   --format NAME   force a format: FORMAT_NAMES
+  --schema NAME   ecs (default) or ocsf: write OCSF 1.1.0 records, as a
+                  route with \"schema\": \"ocsf\" does
   --bucket NAME   aws.s3.bucket of the records (default: local)
   --original      also write the raw event as event.original (records are
                   lossless without it; --no-original, the default, is
@@ -144,6 +147,7 @@ fn check(args: &[String]) -> i32 {
 
 struct Options {
     format: Option<Format>,
+    schema: Schema,
     bucket: String,
     include_original: bool,
     /// Each file with the key it is read as.
@@ -154,6 +158,7 @@ fn parse_options(args: &[String]) -> Result<Options> {
     let mut pending_key: Option<String> = None;
     let mut o = Options {
         format: None,
+        schema: Schema::Ecs,
         bucket: "local".into(),
         include_original: false,
         files: Vec::new(),
@@ -170,6 +175,11 @@ fn parse_options(args: &[String]) -> Result<Options> {
             "--format" => {
                 let v = value("--format")?;
                 o.format = Some(v.parse().map_err(|e: String| anyhow::anyhow!(e))?);
+            }
+            "--schema" => {
+                let v = value("--schema")?;
+                o.schema = Schema::parse(&v)
+                    .with_context(|| format!("--schema {v:?}: expected ecs or ocsf"))?;
             }
             "--bucket" => o.bucket = value("--bucket")?,
             "--original" => o.include_original = true,
@@ -229,6 +239,7 @@ fn replay(args: &[String]) -> Result<()> {
             file,
             ctx,
             o.format,
+            &|_| o.schema,
             &limits,
             &no_filters,
             0,

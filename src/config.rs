@@ -11,6 +11,7 @@ use thiserror::Error;
 
 use crate::filter::Filters;
 use crate::formats::Format;
+use crate::ocsf::Schema;
 use crate::routes::{self, Routes};
 use crate::sink::packing::{Packing, RecordCompression, DEFAULT_PACK_MAX_EVENTS};
 
@@ -414,6 +415,12 @@ impl Config {
 /// `DELIVERY_STREAM_NAME` with `RECORD_*` (required unless the routes
 /// define `default`).
 fn parse_routes(get: &impl Fn(&str) -> Option<String>) -> Result<Routes, ConfigError> {
+    let schema = match get("OUTPUT_SCHEMA") {
+        None => Schema::Ecs,
+        Some(v) => {
+            Schema::parse(&v).ok_or_else(|| invalid("OUTPUT_SCHEMA", &v, "expected ecs or ocsf"))?
+        }
+    };
     let default = match get("DELIVERY_STREAM_NAME") {
         Some(name) => {
             validate_stream_name(&name)?;
@@ -437,21 +444,32 @@ fn parse_routes(get: &impl Fn(&str) -> Option<String>) -> Result<Routes, ConfigE
         ),
         (None, None) => {
             let (stream, packing) = default.ok_or(ConfigError::Missing("DELIVERY_STREAM_NAME"))?;
-            return Ok(Routes::single(stream, packing));
+            return Ok(Routes::single(stream, packing).with_default_schema(schema));
         }
     };
     if default.is_none() {
-        for var in ["RECORD_PACKING", "RECORD_COMPRESSION", "PACK_MAX_EVENTS"] {
+        for var in [
+            "RECORD_PACKING",
+            "RECORD_COMPRESSION",
+            "PACK_MAX_EVENTS",
+            "OUTPUT_SCHEMA",
+        ] {
             if get(var).is_some() {
                 return Err(invalid(
                     var,
                     "<set>",
-                    "applies to the default route of DELIVERY_STREAM_NAME, which is not set: give the route \"default\" of ROUTES its \"packing\", \"compression\" and \"pack_max_events\" instead",
+                    "applies to the default route of DELIVERY_STREAM_NAME, which is not set: give the route \"default\" of ROUTES its \"packing\", \"compression\", \"pack_max_events\" and \"schema\" instead",
                 ));
             }
         }
     }
-    routes::parse(var, &text, default)
+    let has_default = default.is_some();
+    let routes = routes::parse(var, &text, default)?;
+    Ok(if has_default {
+        routes.with_default_schema(schema)
+    } else {
+        routes
+    })
 }
 
 fn parse_sources(

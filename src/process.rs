@@ -27,7 +27,8 @@ use crate::envelope::ObjectRef;
 use crate::error::Disposition;
 use crate::filter::{DropCounts, Filters};
 use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
-use crate::record::{ObjectContext, RecordWriter};
+use crate::ocsf::{self, Schema};
+use crate::record::{ObjectContext, RecordWriter, OCSF_PATHS};
 use crate::sink::batcher::Chunk;
 use crate::sink::packing::{Frame, FrameWriter};
 use crate::sink::{MAX_BATCH_RECORDS, MAX_RECORD_BYTES};
@@ -371,12 +372,14 @@ pub enum Emitted<'a> {
 /// The synchronous core shared by the function and `replay`: decode `body`
 /// (limits, decompression), pick the format (`format_override`, else the key,
 /// else the content), parse, drop what `filters` match, and hand every
-/// normalized record (or drop) to `sink`, in order.
+/// normalized record (or drop) to `sink`, in order, in the schema
+/// `schema_for` gives the object's format.
 #[allow(clippy::too_many_arguments)]
 pub fn read_object<R: io::Read + Send + 'static>(
     body: R,
     ctx: Arc<ObjectContext>,
     format_override: Option<Format>,
+    schema_for: &dyn Fn(Format) -> Schema,
     limits: &Limits,
     filters: &Filters,
     skip: u64,
@@ -409,7 +412,13 @@ pub fn read_object<R: io::Read + Send + 'static>(
     // format's events ever named another dataset).
     let mut filter = filters.for_dataset(format.dataset());
     let filter_ctx = ctx.clone();
+    // OCSF: each event is converted by the format's mapping, then written.
+    let ocsf =
+        (schema_for(format) == Schema::Ocsf).then(|| ocsf::Converter::new(format, &ctx.ingested));
     let mut writer = RecordWriter::new(ctx);
+    if ocsf.is_some() {
+        writer = writer.with_paths(&OCSF_PATHS);
+    }
     let mut record = Vec::with_capacity(4096);
     let mut ordinal = 0u64;
     let mut truncated = 0u64;
@@ -437,7 +446,11 @@ pub fn read_object<R: io::Read + Send + 'static>(
                 return sink(Emitted::Dropped { ordinal: at, rule });
             }
         }
-        if writer.write(at, &ev, &mut record) {
+        let cut = match &ocsf {
+            Some(converter) => writer.write(at, &converter.convert(&ev), &mut record),
+            None => writer.write(at, &ev, &mut record),
+        };
+        if cut {
             truncated += 1;
         }
         sink(Emitted::Record {
@@ -482,6 +495,11 @@ fn parse_blocking<R: io::Read + Send + 'static>(
         body,
         ctx,
         format,
+        &|format| {
+            let config = &settings.config;
+            let route = config.route_for(&identity.0, &identity.1, format.dataset());
+            config.routes.get(route).schema
+        },
         &settings.config.limits,
         &settings.config.filters,
         skip,

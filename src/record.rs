@@ -226,6 +226,8 @@ fn id_from<'b>(prefix: &Sha256, ordinal: u64, buf: &'b mut [u8; 32]) -> &'b str 
 /// sort is usually skipped) and the stack of open objects.
 pub struct RecordWriter {
     ctx: Arc<ObjectContext>,
+    /// Where the writer's own fields go: ECS or OCSF paths.
+    paths: &'static CommonPaths,
     id_prefix: Sha256,
     open: Vec<&'static str>,
     /// The layout of the current event's shape.
@@ -236,6 +238,67 @@ pub struct RecordWriter {
     /// The next spare to give up when all are taken.
     evict: usize,
 }
+
+/// The paths of the writer's own fields in one schema (`None`: not written).
+#[derive(Debug)]
+pub struct CommonPaths {
+    timestamp: Option<&'static str>,
+    id: &'static str,
+    sequence: &'static str,
+    ingested: Option<&'static str>,
+    dataset: &'static str,
+    original: &'static str,
+    bucket: &'static str,
+    key: &'static str,
+    offset: &'static str,
+    error: &'static str,
+    tags: &'static str,
+    /// `cloud.provider`, added when the format sets any `cloud.*` field.
+    cloud_provider: Option<&'static str>,
+    /// Leaves a format may not write, because the writer's fields live in
+    /// objects of those names.
+    reserved: &'static [&'static str],
+}
+
+/// ECS: the record schema without `OUTPUT_SCHEMA`.
+pub static ECS_PATHS: CommonPaths = CommonPaths {
+    timestamp: Some("@timestamp"),
+    id: "event.id",
+    sequence: "event.sequence",
+    ingested: Some("event.ingested"),
+    dataset: "event.dataset",
+    original: "event.original",
+    bucket: "aws.s3.bucket",
+    key: "aws.s3.key",
+    offset: "log.offset",
+    error: "error.message",
+    tags: "tags",
+    cloud_provider: Some("cloud.provider"),
+    reserved: &["event", "aws", "aws.s3", "log", "error", "cloud"],
+};
+
+/// OCSF: the event's time, class and cloud are written by `ocsf::Converter`.
+pub static OCSF_PATHS: CommonPaths = CommonPaths {
+    timestamp: None,
+    id: "metadata.uid",
+    sequence: "metadata.sequence",
+    ingested: None,
+    dataset: "metadata.log_name",
+    original: "raw_data",
+    bucket: "unmapped.aws.s3.bucket",
+    key: "unmapped.aws.s3.key",
+    offset: "unmapped.log.offset",
+    error: "message",
+    tags: "unmapped.tags",
+    cloud_provider: None,
+    reserved: &[
+        "metadata",
+        "unmapped",
+        "unmapped.aws",
+        "unmapped.aws.s3",
+        "unmapped.log",
+    ],
+};
 
 /// Shapes kept besides the current one.
 const SPARE_SHAPES: usize = 15;
@@ -366,12 +429,19 @@ impl RecordWriter {
         let id_prefix = id_prefix(&ctx.bucket, &ctx.key, &ctx.version);
         RecordWriter {
             ctx,
+            paths: &ECS_PATHS,
             id_prefix,
             open: Vec::with_capacity(8),
             cur: Shape::default(),
             spare: Vec::new(),
             evict: 0,
         }
+    }
+
+    /// The same writer with its own fields at `paths` (OCSF's).
+    pub fn with_paths(mut self, paths: &'static CommonPaths) -> Self {
+        self.paths = paths;
+        self
     }
 
     /// Writes the event with `ordinal` (its 0-based index in the object) as
@@ -395,19 +465,16 @@ impl RecordWriter {
         out.clear();
         if !self.select_shape(ev) {
             self.common_entries(ev, false);
-            if ev.fields.iter().any(|(p, _)| p.starts_with("cloud.")) {
-                self.cur
-                    .entries
-                    .push(("cloud.provider", Src::CloudProvider));
+            if let Some(provider) = self.paths.cloud_provider {
+                if ev.fields.iter().any(|(p, _)| p.starts_with("cloud.")) {
+                    self.cur.entries.push((provider, Src::CloudProvider));
+                }
             }
             for (i, (path, _)) in ev.fields.iter().enumerate() {
                 // The writer's own fields win: a format's leaf may not take the
                 // name of an object they live in (a leaf sorts first and would
                 // otherwise hide them).
-                if matches!(
-                    *path,
-                    "event" | "aws" | "aws.s3" | "log" | "error" | "cloud"
-                ) {
+                if self.paths.reserved.contains(path) {
                     continue;
                 }
                 // More than u32::MAX fields cannot fit in a record anyway.
@@ -464,24 +531,29 @@ impl RecordWriter {
     }
 
     fn common_entries(&mut self, ev: &ParsedEvent<'_>, keep_original: bool) {
+        let p = self.paths;
         let e = &mut self.cur.entries;
         e.clear();
-        e.push(("@timestamp", Src::Timestamp));
-        e.push(("event.id", Src::Id));
-        e.push(("event.sequence", Src::Sequence));
-        e.push(("event.ingested", Src::Ingested));
-        e.push(("event.dataset", Src::Dataset));
+        if let Some(path) = p.timestamp {
+            e.push((path, Src::Timestamp));
+        }
+        e.push((p.id, Src::Id));
+        e.push((p.sequence, Src::Sequence));
+        if let Some(path) = p.ingested {
+            e.push((path, Src::Ingested));
+        }
+        e.push((p.dataset, Src::Dataset));
         // A malformed event has nothing but its raw text: always keep it.
         if keep_original || self.ctx.include_original || ev.error.is_some() {
-            e.push(("event.original", Src::Original));
+            e.push((p.original, Src::Original));
         }
-        e.push(("aws.s3.bucket", Src::Bucket));
-        e.push(("aws.s3.key", Src::Key));
+        e.push((p.bucket, Src::Bucket));
+        e.push((p.key, Src::Key));
         if ev.offset.is_some() {
-            e.push(("log.offset", Src::Offset));
+            e.push((p.offset, Src::Offset));
         }
         if ev.error.is_some() {
-            e.push(("error.message", Src::Error));
+            e.push((p.error, Src::Error));
         }
     }
 
@@ -495,7 +567,7 @@ impl RecordWriter {
             // The cut raw text is all that is left of the event's fields:
             // kept whatever INCLUDE_EVENT_ORIGINAL says.
             this.common_entries(common.ev, true);
-            this.cur.entries.push(("tags", Src::Tags));
+            this.cur.entries.push((this.paths.tags, Src::Tags));
             let c = Common {
                 original,
                 ..*common

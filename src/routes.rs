@@ -19,6 +19,7 @@ use serde::Deserialize;
 
 use crate::config::ConfigError;
 use crate::formats::FORMATS;
+use crate::ocsf::Schema;
 use crate::sink::packing::{Packing, RecordCompression, DEFAULT_PACK_MAX_EVENTS};
 
 /// The name of the route objects take when nothing else names one.
@@ -37,6 +38,8 @@ pub struct Route {
     /// Its streams, as indexes into [`Routes::streams`].
     pub streams: Vec<usize>,
     pub packing: Packing,
+    /// The records' schema (ECS, or OCSF).
+    pub schema: Schema,
     /// Datasets (`event.dataset`) whose objects take this route.
     pub datasets: Vec<&'static str>,
 }
@@ -72,6 +75,7 @@ impl Routes {
                 name: DEFAULT_ROUTE.into(),
                 streams: vec![0],
                 packing,
+                schema: Schema::Ecs,
                 datasets: Vec::new(),
             }],
             streams: vec![stream.into()],
@@ -108,6 +112,12 @@ impl Routes {
             .unwrap_or(0)
     }
 
+    /// The same routes with the default route's records in `schema`.
+    pub fn with_default_schema(mut self, schema: Schema) -> Routes {
+        self.routes[0].schema = schema;
+        self
+    }
+
     /// The route's streams by name.
     pub fn stream_names(&self, route: &Route) -> Vec<&str> {
         route
@@ -131,6 +141,8 @@ struct RouteEntry {
     pack_max_events: Option<u64>,
     #[serde(default)]
     compression: Option<String>,
+    #[serde(default)]
+    schema: Option<String>,
 }
 
 /// The routes of `text` (`ROUTES` or the file of `ROUTES_FILE`, named by
@@ -151,7 +163,7 @@ pub fn parse(
         var,
         value: text.chars().take(80).collect(),
         reason: format!(
-            "expected a JSON array of {{\"name\", \"streams\", \"datasets\", \"packing\", \"pack_max_events\", \"compression\"}} objects: {e}"
+            "expected a JSON array of {{\"name\", \"streams\", \"datasets\", \"packing\", \"pack_max_events\", \"compression\", \"schema\"}} objects: {e}"
         ),
     })?;
     if entries.len() > MAX_ROUTES {
@@ -257,10 +269,20 @@ pub fn parse(
             }
         }
         let packing = route_packing(entry).map_err(|reason| invalid(name, reason))?;
+        let schema = match entry.schema.as_deref() {
+            None => Schema::Ecs,
+            Some(v) => Schema::parse(v).ok_or_else(|| {
+                invalid(
+                    name,
+                    format!("field \"schema\": {v:?}, expected ecs or ocsf"),
+                )
+            })?,
+        };
         routes.routes.push(Route {
             name: name.into(),
             streams,
             packing,
+            schema,
             datasets,
         });
     }
@@ -357,7 +379,7 @@ mod tests {
         let r = parse_with_default(
             r#"[{"name": "siem", "streams": ["ct-a", "ct-b"], "datasets": ["aws.cloudtrail"]},
                 {"name": "lake", "streams": ["flows"], "datasets": ["vpcflow", "aws.elb"],
-                 "packing": "ndjson", "compression": "zstd"}]"#,
+                 "packing": "ndjson", "compression": "zstd", "schema": "ocsf"}]"#,
         )
         .unwrap();
         assert_eq!(r.streams(), ["logs", "ct-a", "ct-b", "flows"]);
@@ -366,6 +388,8 @@ mod tests {
         assert_eq!(r.stream_names(siem), ["ct-a", "ct-b"]);
         let lake = r.get(r.for_dataset("aws.vpcflow"));
         assert_eq!(&*lake.name, "lake");
+        assert_eq!(lake.schema, Schema::Ocsf);
+        assert_eq!(siem.schema, Schema::Ecs);
         assert_eq!(lake.packing, Packing::Compressed(RecordCompression::Zstd));
         assert_eq!(r.get(r.for_dataset("aws.elb")).name, lake.name);
         assert_eq!(&*r.get(r.for_dataset("aws.waf")).name, "default");
@@ -420,6 +444,10 @@ mod tests {
             (
                 r#"[{"name": "x", "streams": ["a"], "packing": "csv"}]"#,
                 "field \"packing\"",
+            ),
+            (
+                r#"[{"name": "x", "streams": ["a"], "schema": "cef"}]"#,
+                "field \"schema\"",
             ),
             (
                 r#"[{"name": "x", "streams": ["a"], "compression": "zstd"}]"#,

@@ -87,6 +87,17 @@ class Schema:
         self.classes_by_uid = {}
         for cls in data["classes"].values():
             self.classes_by_uid[cls["uid"]] = cls
+        # The Base Event (class 0, category 0 "Uncategorized") is a class
+        # records may have: events no other class fits.
+        # The export leaves the profiles' attributes out of the Base Event;
+        # they are the same in every class (taken from API Activity's).
+        if "base_event" in data:
+            base = json.loads(json.dumps(data["base_event"]))
+            donor = self.classes_by_uid.get(6003, {}).get("attributes", {})
+            for name, attr in donor.items():
+                if attr.get("profile") in base.get("profiles", []):
+                    base["attributes"].setdefault(name, attr)
+            self.classes_by_uid[0] = base
 
     def base_type(self, type_name):
         """string_t / integer_t / long_t / float_t / boolean_t / json_t / object_t."""
@@ -123,7 +134,7 @@ class Checker:
             self.err("class_uid", f"missing or not an integer: {class_uid!r}")
             return self.errors
         cls = self.s.classes_by_uid.get(class_uid)
-        if cls is None or class_uid == 0:
+        if cls is None:
             self.err("class_uid", f"{class_uid} is not a class of OCSF {self.s.version}")
             return self.errors
 
@@ -275,7 +286,7 @@ class Checker:
             if rng and not (rng[0] <= value <= rng[1]):
                 self.err(path, f"{value} outside {tname} range {rng}")
             if t == "timestamp_t" and 0 < abs(value) < MIN_PLAUSIBLE_MS:
-                self.err(path, f"{value} looks like seconds; timestamp_t is milliseconds since the epoch")
+                self.warn(path, f"{value} looks like seconds; timestamp_t is milliseconds since the epoch")
         elif base == "float_t":
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 self.err(path, f"must be a number ({tname}), is {type(value).__name__}: {value!r}")

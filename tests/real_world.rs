@@ -14,36 +14,19 @@
 //!   the record.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use s3_log_forwarder::formats::{self, detect, Format, Limits};
 use s3_log_forwarder::record::{ObjectContext, RecordWriter};
-use s3_log_forwarder::source::decode::{self, Counters};
 use serde_json::Value;
 
 #[path = "support/columns.rs"]
 mod columns;
 use columns::space_columns;
-
-/// A key that names no format: detection must go by content.
-const KEY: &str = "logs/2025/03/07/part-0001";
-const SNIFF_BYTES: usize = 8 * 1024;
-
-/// Files whose expected format is not their folder's, with why.
-const EXPECTED: &[(&str, Format, &str)] = &[
-    (
-        "elastic/cloudtrail/",
-        Format::JsonLines,
-        "Elastic's CloudTrail inputs are single records, one a line, not CloudTrail files",
-    ),
-    (
-        "real/cloudwatch/datadog-cloudwatch-log-timeout.json",
-        Format::CloudWatchLogs,
-        "pretty-printed subscription message",
-    ),
-];
+#[path = "support/corpus.rs"]
+mod corpus;
+use corpus::*;
 
 /// Known detection failures not fixed yet: (file, detected), with why. The
 /// test fails if any other file is misdetected, and also if one of these is
@@ -71,83 +54,6 @@ const ERRORS_ALLOWED: &[(&str, &str)] = &[(
     "real/json/lnav-logfile_json_invalid.json",
     "lnav's test of invalid JSON lines: some lines really are not JSON",
 )];
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data")
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .flatten()
-        .map(|d| d.path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        if path.is_dir() {
-            walk(&path, out);
-            continue;
-        }
-        let name = path.to_string_lossy();
-        if name.ends_with(".md") || name.ends_with("-expected.json") {
-            continue;
-        }
-        out.push(path);
-    }
-}
-
-fn corpus() -> Vec<(String, PathBuf)> {
-    let mut files = Vec::new();
-    walk(&root(), &mut files);
-    files
-        .into_iter()
-        .map(|p| {
-            let rel = p
-                .strip_prefix(root())
-                .expect("under tests/data")
-                .to_string_lossy()
-                .replace('\\', "/");
-            (rel, p)
-        })
-        .collect()
-}
-
-/// The format a folder name stands for.
-fn folder_format(name: &str) -> Format {
-    match name {
-        "firewall" => Format::NetworkFirewall,
-        "route53" => Format::Route53Resolver,
-        other => other
-            .parse()
-            .unwrap_or_else(|e| panic!("folder {other}: {e}")),
-    }
-}
-
-fn expected(rel: &str) -> Format {
-    if let Some((_, f, _)) = EXPECTED.iter().find(|(p, _, _)| rel.starts_with(p)) {
-        return *f;
-    }
-    let mut parts = rel.split('/');
-    let first = parts.next().unwrap_or("");
-    let folder = if first == "real" || first == "elastic" {
-        parts.next().unwrap_or("")
-    } else {
-        first
-    };
-    folder_format(folder)
-}
-
-/// The file decompressed as the function does (by content).
-fn decoded(path: &Path) -> Vec<u8> {
-    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let (_, mut reader) = decode::open(file, u64::MAX, 1 << 30, &Counters::default())
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut out = Vec::new();
-    reader
-        .read_to_end(&mut out)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    out
-}
 
 #[test]
 fn every_sample_is_detected_by_content() {

@@ -62,6 +62,8 @@ pub struct FormatDef {
     pub doc: &'static str,
     /// A key as AWS writes it (or as users commonly choose it).
     pub example_key: &'static str,
+    /// Its OCSF mapping (`ocsf/<format>.rs`); `None`: OCSF Base Events.
+    pub ocsf: Option<&'static crate::ocsf::Mapping>,
 }
 
 /// How a format is recognised by content. Rows are tried in table order
@@ -127,6 +129,7 @@ format_table! {
         parse: cloudtrail::parse,
         doc: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html",
         example_key: "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/22/111122223333_CloudTrail_us-east-1_20261122T2055Z_a1b2c3d4e5f6g7h8.json.gz",
+        ocsf: None,
     }
     /// CloudWatch Logs delivered by a Firehose subscription: concatenated
     /// `DATA_MESSAGE` objects, one record per log event.
@@ -142,6 +145,7 @@ format_table! {
         parse: cloudwatch::parse,
         doc: "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#FirehoseExample",
         example_key: "firehose/2026/11/22/20/cwl-stream-1-2026-11-22-20-55-04-1a2b3c4d",
+        ocsf: None,
     }
     /// AWS Config configuration snapshots and history files: one record
     /// per configuration item.
@@ -157,6 +161,7 @@ format_table! {
         parse: config::parse,
         doc: "https://docs.aws.amazon.com/config/latest/developerguide/deliver-snapshot-cli.html",
         example_key: "AWSLogs/111122223333/Config/us-east-1/2026/11/22/ConfigSnapshot/111122223333_Config_us-east-1_ConfigSnapshot_20261122T205504Z_1a2b3c4d.json.gz",
+        ocsf: None,
     }
     /// VPC and Transit Gateway flow logs, versions 2 to 8, default or
     /// custom format (with its header line).
@@ -172,6 +177,7 @@ format_table! {
         parse: framing::parse_lines::<vpcflow::FlowLines>,
         doc: "https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html",
         example_key: "AWSLogs/111122223333/vpcflowlogs/us-east-1/2026/11/22/111122223333_vpcflowlogs_us-east-1_fl-0a1b2c3d4e5f67890_20261122T2055Z_1a2b3c4d.log.gz",
+        ocsf: Some(&crate::ocsf::vpcflow::MAPPING),
     }
     /// Application, Network and Classic Load Balancer access logs.
     Elb in elb {
@@ -186,6 +192,7 @@ format_table! {
         parse: framing::parse_records::<elb::ElbLine>,
         doc: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html",
         example_key: "AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/11/22/111122223333_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261122T2055Z_10.0.0.1_2k8n5f3a.log.gz",
+        ocsf: None,
     }
     /// S3 server access logs, every vintage (later ones append fields).
     S3Access in s3access {
@@ -200,6 +207,7 @@ format_table! {
         parse: framing::parse_records::<s3access::AccessLine>,
         doc: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html",
         example_key: "s3-access-logs/2026-11-22-20-55-04-1A2B3C4D5E6F7A8B",
+        ocsf: None,
     }
     /// CloudFront standard (access) logs in W3C format.
     CloudFront in cloudfront {
@@ -217,6 +225,7 @@ format_table! {
         parse: framing::parse_lines::<cloudfront::CloudFrontLines>,
         doc: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
         example_key: "cloudfront/E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz",
+        ocsf: None,
     }
     /// GuardDuty findings exported to S3 (JSON lines, or JSON documents).
     GuardDuty in guardduty {
@@ -231,6 +240,7 @@ format_table! {
         parse: guardduty::parse,
         doc: "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html",
         example_key: "AWSLogs/111122223333/GuardDuty/us-east-1/2026/11/22/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.jsonl.gz",
+        ocsf: None,
     }
     /// AWS WAF web ACL traffic logs.
     Waf in waf {
@@ -245,6 +255,7 @@ format_table! {
         parse: framing::parse_records::<waf::WafRecord>,
         doc: "https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html",
         example_key: "AWSLogs/111122223333/WAFLogs/us-east-1/my-web-acl/2026/11/22/20/55/111122223333_waflogs_us-east-1_my-web-acl_20261122T2055Z_1a2b3c4d.log.gz",
+        ocsf: None,
     }
     /// Route 53 Resolver query logs.
     Route53Resolver in route53 {
@@ -259,6 +270,7 @@ format_table! {
         parse: framing::parse_records::<route53::QueryRecord>,
         doc: "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-format.html",
         example_key: "AWSLogs/111122223333/vpcdnsquerylogs/vpc-0a1b2c3d/2026/11/22/vpc-0a1b2c3d.rqlc-1.20261122T2055Z.1a2b3c4d.log.gz",
+        ocsf: None,
     }
     /// AWS Network Firewall alert, flow and TLS logs.
     NetworkFirewall in firewall {
@@ -273,6 +285,7 @@ format_table! {
         parse: framing::parse_records::<firewall::FirewallRecord>,
         doc: "https://docs.aws.amazon.com/network-firewall/latest/developerguide/firewall-logging.html",
         example_key: "AWSLogs/111122223333/network-firewall/alert/us-east-1/my-firewall/2026/11/22/20/111122223333_network-firewall_alert_us-east-1_my-firewall_20261122T2055Z_1a2b3c4d.log.gz",
+        ocsf: None,
     }
     /// Any other JSON lines: each object passes through as `json`.
     JsonLines in jsonlines {
@@ -287,6 +300,7 @@ format_table! {
         parse: framing::parse_records::<jsonlines::JsonObject>,
         doc: "https://jsonlines.org/",
         example_key: "app/2026/11/22/events.jsonl.gz",
+        ocsf: None,
     }
     /// Any other text: one record per non-blank line.
     Text in text {
@@ -301,6 +315,7 @@ format_table! {
         parse: framing::parse_records::<text::TextLine>,
         doc: "",
         example_key: "app/2026/11/22/app.log.gz",
+        ocsf: None,
     }
 }
 
