@@ -258,6 +258,10 @@ fn firehose_resources(parameters: serde_json::Value) -> Vec<(String, serde_json:
             "Queue": {"Ref": "queue-url", "Arn": "arn:aws:sqs:us-east-1:123456789012:q"},
             "FunctionLogGroup": {"Ref": "/aws/lambda/forwarder"},
             "DeliveryStream": {"Ref": "logs"},
+            "SecurityLakeDeliveryStream": {
+                "Ref": "stack-security-lake",
+                "Arn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/stack-security-lake",
+            },
         },
     });
     render_policy("template.yaml", env, None)["Statement"]
@@ -299,4 +303,20 @@ fn the_policy_names_exactly_the_default_and_route_streams() {
         let want: Vec<String> = names[..n].iter().map(|s| arn(s)).collect();
         assert_eq!(got[1].1, serde_json::json!(want), "{n} route streams");
     }
+}
+
+#[test]
+fn a_security_lake_dataset_adds_exactly_its_stream() {
+    let got = firehose_resources(serde_json::json!({
+        "ExistingDeliveryStreamName": "logs",
+        "SecurityLakeDataset": "aws.vpcflow",
+    }));
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert_eq!(got[1].0, "PutOnlyToTheSecurityLakeStream");
+    assert_eq!(
+        got[1].1,
+        serde_json::json!(
+            "arn:aws:firehose:us-east-1:123456789012:deliverystream/stack-security-lake"
+        )
+    );
 }
