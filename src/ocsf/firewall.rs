@@ -271,7 +271,10 @@ mod tests {
         for (k, v) in fields {
             ev.fields.push(k, v.clone());
         }
-        let c = Converter::new(crate::formats::Format::NetworkFirewall, "2026-01-01T00:00:00Z");
+        let c = Converter::new(
+            crate::formats::Format::NetworkFirewall,
+            "2026-01-01T00:00:00Z",
+        );
         c.convert(&ev)
             .fields
             .iter()
@@ -280,7 +283,9 @@ mod tests {
     }
 
     fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
-        out.iter().find(|(k, _)| *k == path).map(|(_, v)| v.as_str())
+        out.iter()
+            .find(|(k, _)| *k == path)
+            .map(|(_, v)| v.as_str())
     }
 
     fn s(v: &'static str) -> FieldValue<'static> {
@@ -295,8 +300,14 @@ mod tests {
             ("alert", 2004, 1, "Alert logs"),
         ] {
             let out = convert(&[("aws.firewall.event_type", s(event_type))]);
-            assert_eq!(get(&out, "class_uid"), Some(format!("U64({class})").as_str()));
-            assert_eq!(get(&out, "activity_id"), Some(format!("U64({activity})").as_str()));
+            assert_eq!(
+                get(&out, "class_uid"),
+                Some(format!("U64({class})").as_str())
+            );
+            assert_eq!(
+                get(&out, "activity_id"),
+                Some(format!("U64({activity})").as_str())
+            );
             assert_eq!(
                 get(&out, "metadata.product.feature.name"),
                 Some(format!("Str({feature:?})").as_str())

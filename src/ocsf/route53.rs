@@ -100,7 +100,9 @@ fn firewall_action(action: &str) -> Option<(u32, u32)> {
 }
 
 fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
-    if let Some(name) = value(ev, "aws.route53.query_name").or_else(|| value(ev, "dns.question.name")) {
+    if let Some(name) =
+        value(ev, "aws.route53.query_name").or_else(|| value(ev, "dns.question.name"))
+    {
         f.push("query.hostname", name);
     }
     if let Some(code) = text(ev, "dns.response_code") {
@@ -122,7 +124,13 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
         Some(a) => match firewall_action(a) {
             Some((action, disposition)) => {
                 enumerated(f, "action_id", "action", action, ACTIONS);
-                enumerated(f, "disposition_id", "disposition", disposition, DISPOSITIONS);
+                enumerated(
+                    f,
+                    "disposition_id",
+                    "disposition",
+                    disposition,
+                    DISPOSITIONS,
+                );
             }
             None => {
                 let v = value(ev, "aws.route53.firewall.action");
@@ -163,7 +171,10 @@ mod tests {
         for (k, v) in fields {
             ev.fields.str(k, *v);
         }
-        let c = Converter::new(crate::formats::Format::Route53Resolver, "2026-01-01T00:00:00Z");
+        let c = Converter::new(
+            crate::formats::Format::Route53Resolver,
+            "2026-01-01T00:00:00Z",
+        );
         c.convert(&ev)
             .fields
             .iter()
@@ -172,7 +183,9 @@ mod tests {
     }
 
     fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
-        out.iter().find(|(k, _)| *k == path).map(|(_, v)| v.as_str())
+        out.iter()
+            .find(|(k, _)| *k == path)
+            .map(|(_, v)| v.as_str())
     }
 
     #[test]
@@ -191,7 +204,10 @@ mod tests {
         for (action, a, d) in [("ALLOW", 1, 1), ("BLOCK", 2, 2), ("ALERT", 1, 19)] {
             let out = convert(&[("aws.route53.firewall.action", action)]);
             assert_eq!(get(&out, "action_id"), Some(format!("U64({a})").as_str()));
-            assert_eq!(get(&out, "disposition_id"), Some(format!("U64({d})").as_str()));
+            assert_eq!(
+                get(&out, "disposition_id"),
+                Some(format!("U64({d})").as_str())
+            );
         }
         for (code, id, caption) in [
             ("NOERROR", 0, "NoError"),
@@ -201,7 +217,10 @@ mod tests {
         ] {
             let out = convert(&[("dns.response_code", code)]);
             assert_eq!(get(&out, "rcode_id"), Some(format!("U64({id})").as_str()));
-            assert_eq!(get(&out, "rcode"), Some(format!("Str({caption:?})").as_str()));
+            assert_eq!(
+                get(&out, "rcode"),
+                Some(format!("Str({caption:?})").as_str())
+            );
         }
     }
 

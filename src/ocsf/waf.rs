@@ -240,12 +240,17 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
         }
     }
     match ev.fields.get("aws.waf.response_code_sent") {
-        Some(v @ (FieldValue::U64(_) | FieldValue::I64(_))) => f.push("http_response.code", v.clone()),
+        Some(v @ (FieldValue::U64(_) | FieldValue::I64(_))) => {
+            f.push("http_response.code", v.clone())
+        }
         other => {
             if let Some(v) = other {
                 f.push("unmapped.aws.waf.response_code_sent", v.clone());
             }
-            f.u64("http_response.code", if action == Some("BLOCK") { 403 } else { 0 });
+            f.u64(
+                "http_response.code",
+                if action == Some("BLOCK") { 403 } else { 0 },
+            );
         }
     }
     if let Some(FieldValue::Raw(raw)) = ev.fields.get("aws.waf.terminating_rule_match_details") {
@@ -253,7 +258,10 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
         match serde_json::from_str::<Vec<MatchDetail<'a>>>(raw.get()) {
             Ok(details) if !details.is_empty() => {
                 if details.len() > 1 {
-                    f.push("unmapped.aws.waf.terminating_rule_match_details", FieldValue::Raw(raw));
+                    f.push(
+                        "unmapped.aws.waf.terminating_rule_match_details",
+                        FieldValue::Raw(raw),
+                    );
                 }
                 let d = details.into_iter().next().unwrap_or_else(|| unreachable!());
                 if let Some(v) = d.condition_type {
@@ -269,7 +277,10 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
                     f.push("firewall_rule.match_details", FieldValue::Raw(v));
                 }
             }
-            _ => f.push("unmapped.aws.waf.terminating_rule_match_details", FieldValue::Raw(raw)),
+            _ => f.push(
+                "unmapped.aws.waf.terminating_rule_match_details",
+                FieldValue::Raw(raw),
+            ),
         }
     }
     activity(text(ev, "http.request.method"))
@@ -294,7 +305,9 @@ mod tests {
     }
 
     fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
-        out.iter().find(|(k, _)| *k == path).map(|(_, v)| v.as_str())
+        out.iter()
+            .find(|(k, _)| *k == path)
+            .map(|(_, v)| v.as_str())
     }
 
     #[test]
@@ -307,8 +320,14 @@ mod tests {
         ] {
             let out = convert(&[("http.request.method", method)]);
             assert_eq!(get(&out, "class_uid"), Some("U64(4002)"));
-            assert_eq!(get(&out, "activity_id"), Some(format!("U64({id})").as_str()));
-            assert_eq!(get(&out, "activity_name"), Some(format!("Str({name:?})").as_str()));
+            assert_eq!(
+                get(&out, "activity_id"),
+                Some(format!("U64({id})").as_str())
+            );
+            assert_eq!(
+                get(&out, "activity_name"),
+                Some(format!("Str({name:?})").as_str())
+            );
         }
         let out = convert(&[]);
         assert_eq!(get(&out, "activity_id"), Some("U64(0)"));
@@ -324,9 +343,19 @@ mod tests {
             ("CHALLENGE", 99, 23, 0),
         ] {
             let out = convert(&[("event.action", a)]);
-            assert_eq!(get(&out, "action_id"), Some(format!("U64({action})").as_str()), "{a}");
-            assert_eq!(get(&out, "disposition_id"), Some(format!("U64({disposition})").as_str()));
-            assert_eq!(get(&out, "http_response.code"), Some(format!("U64({code})").as_str()));
+            assert_eq!(
+                get(&out, "action_id"),
+                Some(format!("U64({action})").as_str()),
+                "{a}"
+            );
+            assert_eq!(
+                get(&out, "disposition_id"),
+                Some(format!("U64({disposition})").as_str())
+            );
+            assert_eq!(
+                get(&out, "http_response.code"),
+                Some(format!("U64({code})").as_str())
+            );
         }
     }
 
@@ -336,7 +365,10 @@ mod tests {
         assert_eq!(get(&out, "dst_endpoint.svc_name"), Some("Str(\"ALB\")"));
         assert_eq!(get(&out, "unmapped.aws.waf.source.id"), Some("Str(\"-\")"));
         let out = convert(&[("aws.waf.source.name", "-"), ("url.domain", "example.com")]);
-        assert_eq!(get(&out, "dst_endpoint.hostname"), Some("Str(\"example.com\")"));
+        assert_eq!(
+            get(&out, "dst_endpoint.hostname"),
+            Some("Str(\"example.com\")")
+        );
     }
 
     #[test]
