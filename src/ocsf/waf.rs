@@ -157,6 +157,11 @@ struct MatchDetail<'a> {
     matched_data: Option<&'a RawValue>,
 }
 
+/// Whether a JSON array has exactly one item.
+fn raw_len_one(raw: &RawValue) -> bool {
+    serde_json::from_str::<Vec<&RawValue>>(raw.get()).is_ok_and(|v| v.len() == 1)
+}
+
 /// The text of a field unless it is WAF's `-` (not known).
 fn known<'a>(ev: &ParsedEvent<'a>, path: &str) -> Option<FieldValue<'a>> {
     match ev.fields.get(path)? {
@@ -253,34 +258,40 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
             );
         }
     }
+    // The terminating rule's first match, when there is a rule to hold it.
     if let Some(FieldValue::Raw(raw)) = ev.fields.get("aws.waf.terminating_rule_match_details") {
         let raw: &'a RawValue = raw;
-        match serde_json::from_str::<Vec<MatchDetail<'a>>>(raw.get()) {
-            Ok(details) if !details.is_empty() => {
-                if details.len() > 1 {
-                    f.push(
-                        "unmapped.aws.waf.terminating_rule_match_details",
-                        FieldValue::Raw(raw),
-                    );
-                }
-                let d = details.into_iter().next().unwrap_or_else(|| unreachable!());
-                if let Some(v) = d.condition_type {
-                    f.push("firewall_rule.condition", FieldValue::Str(v));
-                }
-                if let Some(v) = d.location {
-                    f.push("firewall_rule.match_location", FieldValue::Str(v));
-                }
-                if let Some(v) = d.sensitivity_level {
-                    f.push("firewall_rule.sensitivity", FieldValue::Str(v));
-                }
-                if let Some(v) = d.matched_data.filter(|r| r.get().starts_with('[')) {
+        let details = serde_json::from_str::<Vec<MatchDetail<'a>>>(raw.get()).unwrap_or_default();
+        let first = details
+            .into_iter()
+            .next()
+            .filter(|_| ev.fields.get("rule.id").is_some());
+        let mut all_mapped = false;
+        if let Some(d) = first {
+            all_mapped = raw_len_one(raw);
+            if let Some(v) = d.condition_type {
+                f.push("firewall_rule.condition", FieldValue::Str(v));
+            }
+            if let Some(v) = d.location {
+                f.push("firewall_rule.match_location", FieldValue::Str(v));
+            }
+            if let Some(v) = d.sensitivity_level {
+                f.push("firewall_rule.sensitivity", FieldValue::Str(v));
+            }
+            // An array of strings (`string_t` items), else left as it is.
+            match d.matched_data {
+                Some(v) if serde_json::from_str::<Vec<Cow<'a, str>>>(v.get()).is_ok() => {
                     f.push("firewall_rule.match_details", FieldValue::Raw(v));
                 }
+                Some(_) => all_mapped = false,
+                None => {}
             }
-            _ => f.push(
+        }
+        if !all_mapped {
+            f.push(
                 "unmapped.aws.waf.terminating_rule_match_details",
                 FieldValue::Raw(raw),
-            ),
+            );
         }
     }
     activity(text(ev, "http.request.method"))
@@ -369,6 +380,33 @@ mod tests {
             get(&out, "dst_endpoint.hostname"),
             Some("Str(\"example.com\")")
         );
+    }
+
+    #[test]
+    fn the_first_match_details_the_terminating_rule() {
+        let details: &'static RawValue = serde_json::from_str(
+            r#"[{"conditionType":"XSS","location":"BODY","matchedData":["<",">"]},{"conditionType":"SQL_INJECTION"}]"#,
+        )
+        .unwrap();
+        let mut ev = ParsedEvent::new("aws.waf", "");
+        ev.fields.str("rule.id", "r1");
+        ev.fields
+            .raw("aws.waf.terminating_rule_match_details", details);
+        let c = Converter::new(crate::formats::Format::Waf, "2026-01-01T00:00:00Z");
+        let out: Vec<_> = c
+            .convert(&ev)
+            .fields
+            .iter()
+            .map(|(k, v)| (*k, format!("{v:?}")))
+            .collect();
+        assert_eq!(get(&out, "firewall_rule.condition"), Some("Str(\"XSS\")"));
+        assert_eq!(
+            get(&out, "firewall_rule.match_location"),
+            Some("Str(\"BODY\")")
+        );
+        assert!(get(&out, "firewall_rule.match_details").is_some());
+        // Two matches: the list is kept whole as well.
+        assert!(get(&out, "unmapped.aws.waf.terminating_rule_match_details").is_some());
     }
 
     #[test]
