@@ -255,7 +255,7 @@ format_table! {
         parse: framing::parse_records::<waf::WafRecord>,
         doc: "https://docs.aws.amazon.com/waf/latest/developerguide/logging-fields.html",
         example_key: "AWSLogs/111122223333/WAFLogs/us-east-1/my-web-acl/2026/11/22/20/55/111122223333_waflogs_us-east-1_my-web-acl_20261122T2055Z_1a2b3c4d.log.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::waf::MAPPING),
     }
     /// Route 53 Resolver query logs.
     Route53Resolver in route53 {
@@ -270,7 +270,7 @@ format_table! {
         parse: framing::parse_records::<route53::QueryRecord>,
         doc: "https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-format.html",
         example_key: "AWSLogs/111122223333/vpcdnsquerylogs/vpc-0a1b2c3d/2026/11/22/vpc-0a1b2c3d.rqlc-1.20261122T2055Z.1a2b3c4d.log.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::route53::MAPPING),
     }
     /// AWS Network Firewall alert, flow and TLS logs.
     NetworkFirewall in firewall {
@@ -285,7 +285,7 @@ format_table! {
         parse: framing::parse_records::<firewall::FirewallRecord>,
         doc: "https://docs.aws.amazon.com/network-firewall/latest/developerguide/firewall-logging.html",
         example_key: "AWSLogs/111122223333/network-firewall/alert/us-east-1/my-firewall/2026/11/22/20/111122223333_network-firewall_alert_us-east-1_my-firewall_20261122T2055Z_1a2b3c4d.log.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::firewall::MAPPING),
     }
     /// Any other JSON lines: each object passes through as `json`.
     JsonLines in jsonlines {

@@ -16,7 +16,10 @@
 //! as `INCLUDE_EVENT_ORIGINAL` says) and, for a line that did not parse,
 //! `message`.
 
+pub mod firewall;
+pub mod route53;
 pub mod vpcflow;
+pub mod waf;
 
 use std::borrow::Cow;
 use std::collections::HashMap;
