@@ -43,6 +43,9 @@ pub enum FieldValue<'a> {
     Raw(&'a RawValue),
     /// Text already known to be one valid JSON value (validated by the caller).
     Json(&'a str),
+    /// JSON built at run time (an OCSF array made of several fields, ...),
+    /// known to be one valid JSON value.
+    JsonText(String),
     /// Members whose names are only known at run time (a source's members
     /// that no mapping names), written as members of the object that holds
     /// the path's leaf: the leaf itself (conventionally `*`, see
@@ -995,6 +998,7 @@ fn write_value(out: &mut Vec<u8>, v: &FieldValue<'_>) {
         FieldValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         FieldValue::Raw(r) => write_json(out, r.get()),
         FieldValue::Json(s) => write_json(out, s),
+        FieldValue::JsonText(s) => write_json(out, s),
         FieldValue::Members(members) => {
             // Only reached outside `write_nested`: as an object.
             out.push(b'{');

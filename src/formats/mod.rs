@@ -681,6 +681,7 @@ pub(crate) mod testing {
                             FieldValue::Bool(b) => b.to_string(),
                             FieldValue::Raw(r) => r.get().to_string(),
                             FieldValue::Json(j) => j.to_string(),
+                            FieldValue::JsonText(j) => j.clone(),
                             FieldValue::Members(m) => {
                                 let members: Vec<String> = m
                                     .iter()

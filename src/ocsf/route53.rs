@@ -10,14 +10,11 @@
 //! network interface are the destination; the querying instance and VPC
 //! the source.
 //!
-//! Not mapped (left in `unmapped`): the answers. OCSF's `answers` is an
-//! array of `{class, type, rdata}` that would have to be built from the
-//! source's `{Class, Type, Rdata}`, and an event's fields can only hold
-//! JSON text that already exists in the source; the ECS list
-//! (`dns.answers`, `{class, type, data}`) is kept whole.
+//! The answers become OCSF's `answers`, an array of `{class, type,
+//! rdata}` built from the ECS list (`dns.answers`, `{class, type, data}`).
 
 use super::{enumerated, text, value, Activity, Conv, Mapping, Row, DNS_ACTIVITY};
-use crate::record::{Fields, ParsedEvent};
+use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub static MAPPING: Mapping = Mapping {
     product: "Route 53",
@@ -49,6 +46,7 @@ const ROWS: &[Row] = &[
     ("aws.route53.query_name",                   "query.hostname",                 Conv::Rule),
     ("dns.response_code",                        "rcode_id, rcode",                Conv::Rule),
     ("aws.route53.firewall.action",              "action_id, disposition_id",      Conv::Rule),
+    ("dns.answers",                              "answers[].{class, type, rdata}", Conv::Rule),
     ("network.type",                             "connection_info.protocol_ver_id", Conv::Rule),
     // Repeat other fields: not written again.
     ("aws.route53.instance_id",                  "(= src_endpoint.instance_uid)",  Conv::Rule),
@@ -158,7 +156,49 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
         Some("ipv6") => f.u64("connection_info.protocol_ver_id", 6),
         _ => {}
     }
+    if let Some(answers) = value(ev, "dns.answers") {
+        match answers_of(&answers) {
+            Some(json) => f.push("answers", FieldValue::JsonText(json)),
+            None => f.push("unmapped.dns.answers", answers),
+        }
+    }
     Activity::of(DNS_ACTIVITY, 6)
+}
+
+/// OCSF `answers` (`[{"class", "type", "rdata"}]`) from the ECS list
+/// (`[{"class", "type", "data"}]`); `None` if it is not that list.
+fn answers_of(v: &FieldValue<'_>) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Answer<'a> {
+        #[serde(borrow, default)]
+        class: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow, default, rename = "type")]
+        kind: Option<std::borrow::Cow<'a, str>>,
+        #[serde(borrow)]
+        data: std::borrow::Cow<'a, str>,
+    }
+    let text = match v {
+        FieldValue::Json(s) => *s,
+        FieldValue::Raw(r) => r.get(),
+        FieldValue::JsonText(s) => s.as_str(),
+        _ => return None,
+    };
+    let answers: Vec<Answer<'_>> = serde_json::from_str(text).ok()?;
+    let out: Vec<serde_json::Value> = answers
+        .into_iter()
+        .map(|a| {
+            let mut o = serde_json::Map::new();
+            if let Some(c) = a.class {
+                o.insert("class".into(), c.into());
+            }
+            if let Some(t) = a.kind {
+                o.insert("type".into(), t.into());
+            }
+            o.insert("rdata".into(), a.data.into());
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    serde_json::to_string(&out).ok()
 }
 
 #[cfg(test)]
