@@ -330,6 +330,9 @@ pub struct Converter {
     vendor: &'static str,
     /// The ingest time in milliseconds: `time` of events without their own.
     ingested_ms: i64,
+    /// `unmapped.<path>` of the paths seen, by the path's address: the
+    /// shared table (behind a lock) is asked once per path per object.
+    unmapped: std::cell::RefCell<HashMap<(usize, usize), &'static str>>,
 }
 
 impl Converter {
@@ -341,6 +344,7 @@ impl Converter {
             product: def.title,
             vendor: "AWS",
             ingested_ms: rfc3339_ms(ingested_rfc3339).unwrap_or(0),
+            unmapped: Default::default(),
         }
     }
 
@@ -408,12 +412,23 @@ impl Converter {
                 Some((_, _, Conv::Rule)) => {}
                 Some((_, to, conv)) => match convert(value, *conv) {
                     Some(v) => f.push(to, v),
-                    None => f.push(unmapped(path), value.clone()),
+                    None => f.push(self.unmapped(path), value.clone()),
                 },
-                None => f.push(unmapped(path), value.clone()),
+                None => f.push(self.unmapped(path), value.clone()),
             }
         }
         out
+    }
+}
+
+impl Converter {
+    /// [`unmapped`], remembered for this object.
+    fn unmapped(&self, path: &'static str) -> &'static str {
+        *self
+            .unmapped
+            .borrow_mut()
+            .entry((path.as_ptr() as usize, path.len()))
+            .or_insert_with(|| unmapped(path))
     }
 }
 
