@@ -302,10 +302,6 @@ fn waf_log_agrees_with_the_public_example() {
             "httpSourceId is the protected resource too: dst_endpoint.uid",
         ),
         (
-            "http_request.x_forwarded_for",
-            "an array of IPs that would have to be built from the header's text; the header is in http_request.http_headers",
-        ),
-        (
             "http_request.args",
             "an empty query string is absent (ECS url.query, OCSF args), not \"\"",
         ),

@@ -18,8 +18,8 @@
 //!
 //! The terminating rule is `firewall_rule`, with its first match's details
 //! (the list itself stays in `unmapped` when it has more than one).
-//! `labels`, `X-Forwarded-For` (OCSF arrays of strings that would have to
-//! be built) stay in `unmapped` and in the header list.
+//! WAF's `labels` (`[{name}]`) become `metadata.labels` (strings), the
+//! `X-Forwarded-For` header's addresses `http_request.x_forwarded_for`.
 
 use std::borrow::Cow;
 
@@ -41,6 +41,7 @@ pub static MAPPING: Mapping = Mapping {
 const ROWS: &[Row] = &[
     // ECS field of our record                OCSF 1.1.0 attribute               how
     ("aws.waf.format_version",                "metadata.product.version",        Conv::Text),
+    ("aws.waf.labels",                        "metadata.labels (the names)",     Conv::Rule),
     ("aws.waf.arn",                           "metadata.product.feature.uid",    Conv::Same),
     ("cloud.account.id",                      "cloud.account.uid",               Conv::Same),
     ("cloud.region",                          "cloud.region",                    Conv::Same),
@@ -222,8 +223,38 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
                     host = Some(v);
                 } else if name.eq_ignore_ascii_case("referer") {
                     f.push("http_request.referrer", FieldValue::Str(v));
+                } else if name.eq_ignore_ascii_case("x-forwarded-for") {
+                    // `ip_t` each: what is not an address is left out (the
+                    // header stays whole in `http_headers`).
+                    let ips: Vec<&str> = v
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|a| a.parse::<std::net::IpAddr>().is_ok())
+                        .collect();
+                    if !ips.is_empty() {
+                        if let Ok(json) = serde_json::to_string(&ips) {
+                            f.push("http_request.x_forwarded_for", FieldValue::JsonText(json));
+                        }
+                    }
                 }
             }
+        }
+    }
+    if let Some(FieldValue::Raw(raw)) = ev.fields.get("aws.waf.labels") {
+        #[derive(Deserialize)]
+        struct Label<'l> {
+            #[serde(borrow)]
+            name: Cow<'l, str>,
+        }
+        match serde_json::from_str::<Vec<Label<'_>>>(raw.get()) {
+            Ok(labels) if !labels.is_empty() => {
+                let names: Vec<&str> = labels.iter().map(|l| &*l.name).collect();
+                if let Ok(json) = serde_json::to_string(&names) {
+                    f.push("metadata.labels", FieldValue::JsonText(json));
+                }
+            }
+            Ok(_) => {}
+            Err(_) => f.push("unmapped.aws.waf.labels", FieldValue::Raw(*raw)),
         }
     }
     let url_host = value(ev, "url.domain");
