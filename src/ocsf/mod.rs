@@ -424,11 +424,11 @@ impl Converter {
 impl Converter {
     /// [`unmapped`], remembered for this object.
     fn unmapped(&self, path: &'static str) -> &'static str {
-        *self
-            .unmapped
-            .borrow_mut()
+        let mut seen = self.unmapped.borrow_mut();
+        let known = seen
             .entry((path.as_ptr() as usize, path.len()))
-            .or_insert_with(|| unmapped(path))
+            .or_insert_with(|| unmapped(path));
+        known
     }
 }
 

@@ -254,7 +254,7 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
                 }
             }
             Ok(_) => {}
-            Err(_) => f.push("unmapped.aws.waf.labels", FieldValue::Raw(*raw)),
+            Err(_) => f.push("unmapped.aws.waf.labels", FieldValue::Raw(raw)),
         }
     }
     let url_host = value(ev, "url.domain");
