@@ -419,13 +419,14 @@ fn field_lookup<'e>(fields: &'e Fields<'_>, path: &str) -> Option<Cow<'e, str>> 
                     }
                 }
             }
-            FieldValue::Raw(_) | FieldValue::Json(_) => {
+            FieldValue::Raw(_) | FieldValue::Json(_) | FieldValue::JsonOwned(_) => {
                 let Some(rest) = path.strip_prefix(*p).and_then(|r| r.strip_prefix('.')) else {
                     continue;
                 };
                 let text = match v {
                     FieldValue::Raw(r) => r.get(),
                     FieldValue::Json(s) => s,
+                    FieldValue::JsonOwned(s) => s,
                     _ => continue,
                 };
                 return json_lookup(text, rest);
@@ -450,6 +451,7 @@ fn value_text<'e>(v: &'e FieldValue<'_>) -> Option<Cow<'e, str>> {
         FieldValue::Bool(b) => Some(Cow::Borrowed(if *b { "true" } else { "false" })),
         FieldValue::Raw(r) => json_text(r.get()),
         FieldValue::Json(s) => json_text(s),
+        FieldValue::JsonOwned(s) => json_text(s),
         FieldValue::Members(_) => None,
     }
 }

@@ -43,6 +43,9 @@ pub enum FieldValue<'a> {
     Raw(&'a RawValue),
     /// Text already known to be one valid JSON value (validated by the caller).
     Json(&'a str),
+    /// JSON built for this one event (an OCSF mapping's array of objects
+    /// made from a source array), valid by construction.
+    JsonOwned(String),
     /// Members whose names are only known at run time (a source's members
     /// that no mapping names), written as members of the object that holds
     /// the path's leaf: the leaf itself (conventionally `*`, see
@@ -995,6 +998,7 @@ fn write_value(out: &mut Vec<u8>, v: &FieldValue<'_>) {
         FieldValue::Bool(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
         FieldValue::Raw(r) => write_json(out, r.get()),
         FieldValue::Json(s) => write_json(out, s),
+        FieldValue::JsonOwned(s) => write_json(out, s),
         FieldValue::Members(members) => {
             // Only reached outside `write_nested`: as an object.
             out.push(b'{');
@@ -1007,6 +1011,21 @@ fn write_value(out: &mut Vec<u8>, v: &FieldValue<'_>) {
             }
             out.push(b'}');
         }
+    }
+}
+
+/// Valid JSON text without whitespace between tokens, as [`write_json`]
+/// writes it: borrowed when it already is compact.
+pub fn compact_json(json: &str) -> Cow<'_, str> {
+    if is_compact(json.as_bytes()) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = Vec::with_capacity(json.len());
+    write_json(&mut out, json);
+    // Only ASCII whitespace between tokens was left out: still UTF-8.
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(_) => Cow::Borrowed(json),
     }
 }
 
@@ -1078,6 +1097,13 @@ mod tests {
             ingested: "2026-11-22T20:00:00.000Z".into(),
             include_original,
         })
+    }
+
+    #[test]
+    fn compact_json_borrows_compact_text_and_keeps_strings() {
+        assert!(matches!(compact_json(r#"{"a":[1,2]}"#), Cow::Borrowed(_)));
+        let pretty = "{\n\t\"a b\": [ 1, \"x : y\" ],\r\n \"c\": {} }";
+        assert_eq!(compact_json(pretty), r#"{"a b":[1,"x : y"],"c":{}}"#);
     }
 
     /// A writer reused over events of one shape (the skeleton path) writes
