@@ -1014,6 +1014,21 @@ fn write_value(out: &mut Vec<u8>, v: &FieldValue<'_>) {
     }
 }
 
+/// Valid JSON text without whitespace between tokens, as [`write_json`]
+/// writes it: borrowed when it already is compact.
+pub fn compact_json(json: &str) -> Cow<'_, str> {
+    if is_compact(json.as_bytes()) {
+        return Cow::Borrowed(json);
+    }
+    let mut out = Vec::with_capacity(json.len());
+    write_json(&mut out, json);
+    // Only ASCII whitespace between tokens was left out: still UTF-8.
+    match String::from_utf8(out) {
+        Ok(s) => Cow::Owned(s),
+        Err(_) => Cow::Borrowed(json),
+    }
+}
+
 /// Writes valid JSON text compact: whitespace between tokens (a source's
 /// pretty-printing, CRLF line ends, tabs) is left out, so that a record is
 /// always one line. Text with no such whitespace, the rule for machine-written
@@ -1082,6 +1097,13 @@ mod tests {
             ingested: "2026-11-22T20:00:00.000Z".into(),
             include_original,
         })
+    }
+
+    #[test]
+    fn compact_json_borrows_compact_text_and_keeps_strings() {
+        assert!(matches!(compact_json(r#"{"a":[1,2]}"#), Cow::Borrowed(_)));
+        let pretty = "{\n\t\"a b\": [ 1, \"x : y\" ],\r\n \"c\": {} }";
+        assert_eq!(compact_json(pretty), r#"{"a b":[1,"x : y"],"c":{}}"#);
     }
 
     /// A writer reused over events of one shape (the skeleton path) writes

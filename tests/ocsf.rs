@@ -325,3 +325,254 @@ fn waf_log_agrees_with_the_public_example() {
     let (same, all) = agree("waf", &ours[0], &expected, &deliberate);
     assert!(same * 10 >= all * 6, "{same} of {all}");
 }
+
+/// The OCSF record of a CloudTrail pair's raw: one CloudTrail record, put in
+/// a log file's `{"Records":[...]}` as CloudTrail delivers it (its text as
+/// it is, pretty-printing included).
+fn cloudtrail_record(pair: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/ocsf/cloudtrail")
+        .join(format!("{pair}.raw.json"));
+    let raw = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{pair}: {e}"));
+    let file = format!("{{\"Records\":[{}]}}", raw.trim());
+    let ours = ocsf_records(
+        file.into_bytes(),
+        "AWSLogs/111122223333/CloudTrail/us-east-1/2023/11/10/x.json",
+        Format::CloudTrail,
+    );
+    assert_eq!(ours.len(), 1, "{pair}");
+    ours.into_iter().next().unwrap()
+}
+
+const DATETIME: &str = "datetime profile not written: the *_dt strings repeat the times (the example's also carry the mapper's local offset)";
+
+#[test]
+fn cloudtrail_api_activity_agrees_with_the_public_example() {
+    let ours = cloudtrail_record("api_activity");
+    let expected = golden("cloudtrail/api_activity.ocsf.json");
+    let deliberate = [
+        (
+            "metadata.product.feature.name",
+            "the record has no eventCategory (eventVersion 1.05): no feature; the example's \"Management, Data, and Insights\" is no CloudTrail category",
+        ),
+        ("time_dt", DATETIME),
+    ];
+    agree("cloudtrail api_activity", &ours, &expected, &deliberate);
+    // What the example keeps in unmapped has a class attribute here.
+    assert_eq!(ours["cloud"]["account"]["uid"], "1111111111111");
+    assert_eq!(ours["status_id"], 1);
+    assert!(
+        ours["api"]
+            .get("request")
+            .is_some_and(|r| r.get("data").is_none()),
+        "requestParameters null: no data"
+    );
+}
+
+#[test]
+fn cloudtrail_account_change_agrees_with_the_public_example() {
+    let ours = cloudtrail_record("account_change");
+    let expected = golden("cloudtrail/account_change.ocsf.json");
+    let deliberate = [
+        (
+            "actor.session.created_time_dt",
+            "datetime profile not written: actor.session.created_time holds the time (milliseconds)",
+        ),
+        ("time_dt", DATETIME),
+    ];
+    agree("cloudtrail account_change", &ours, &expected, &deliberate);
+    assert_eq!(
+        ours["actor"]["session"]["created_time"],
+        1_700_239_437_000_i64
+    );
+    // The session issuer's other members stay, under the ECS path.
+    let issuer =
+        &ours["unmapped"]["aws"]["cloudtrail"]["user_identity"]["session_context"]["sessionIssuer"];
+    assert_eq!(issuer["type"], "Role");
+    assert!(issuer.get("arn").is_none(), "mapped: actor.session.issuer");
+}
+
+#[test]
+fn cloudtrail_authentication_agrees_with_the_public_example() {
+    let ours = cloudtrail_record("authentication");
+    let expected = golden("cloudtrail/authentication.ocsf.json");
+    let deliberate = [
+        (
+            "api.request.uid",
+            "a console sign-in has no requestID; api.request requires its uid, so there is no api.request (the example writes the placeholder \"''\")",
+        ),
+        ("time_dt", DATETIME),
+    ];
+    agree("cloudtrail authentication", &ours, &expected, &deliberate);
+    assert_eq!(ours["status_id"], 1);
+    assert_eq!(ours["service"]["name"], "signin.amazonaws.com");
+    let extra = &ours["unmapped"]["aws"]["cloudtrail"]["additional_eventdata"];
+    assert_eq!(extra["MobileVersion"], "No");
+    assert!(extra.get("LoginTo").is_none() && extra.get("MFAUsed").is_none());
+}
+
+/// CloudTrail records the public examples do not cover, each valid OCSF
+/// 1.1.0 and mapped as `src/ocsf/cloudtrail.rs` says.
+#[test]
+fn cloudtrail_records_beyond_the_examples_are_valid_and_mapped() {
+    let events = [
+        // A failed console sign-in: no errorCode, pretty-printed response.
+        r#"{"eventVersion": "1.08", "eventTime": "2023-11-10T16:24:34Z", "eventSource": "signin.amazonaws.com",
+            "eventName": "ConsoleLogin", "eventType": "AwsConsoleSignIn", "awsRegion": "us-east-1",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "192.0.2.1",
+            "userIdentity": {"type": "IAMUser", "principalId": "AIDACKCEVSQ6C2EXAMPLE", "accountId": "111122223333",
+                             "accessKeyId": "", "userName": "HIDDEN_DUE_TO_SECURITY_REASONS"},
+            "responseElements": {"ConsoleLogin": "Failure"}, "errorMessage": "Failed authentication",
+            "additionalEventData": {"LoginTo": "https://console.aws.amazon.com/", "MobileVersion": "No", "MFAUsed": "No"}}"#,
+        // An account-wide change: the account is the user.
+        r#"{"eventTime": "2023-11-10T16:24:35Z", "eventSource": "iam.amazonaws.com", "eventName": "UpdateAccountPasswordPolicy",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "192.0.2.1", "requestID": "r-1",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/admin", "accountId": "111122223333", "userName": "admin"},
+            "requestParameters": {"minimumPasswordLength": 14}, "responseElements": null}"#,
+        // One's own password: the caller is the user.
+        r#"{"eventTime": "2023-11-10T16:24:36Z", "eventSource": "iam.amazonaws.com", "eventName": "ChangePassword",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "192.0.2.1", "requestID": "r-2",
+            "userIdentity": {"type": "IAMUser", "principalId": "AIDAEXAMPLE", "arn": "arn:aws:iam::111122223333:user/anaya", "accountId": "111122223333", "userName": "anaya"},
+            "requestParameters": null}"#,
+        // A key disabled: Disable, the user named by the request.
+        r#"{"eventTime": "2023-11-10T16:24:37Z", "eventSource": "iam.amazonaws.com", "eventName": "UpdateAccessKey",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "192.0.2.1", "requestID": "r-3", "errorCode": "AccessDenied",
+            "userIdentity": {"type": "IAMUser", "arn": "arn:aws:iam::111122223333:user/admin", "accountId": "111122223333", "userName": "admin"},
+            "requestParameters": {"userName": "bob", "accessKeyId": "AKIAEXAMPLE", "status": "Inactive"}}"#,
+        // A web identity assumes a role.
+        r#"{"eventTime": "2023-11-10T16:24:38Z", "eventSource": "sts.amazonaws.com", "eventName": "AssumeRoleWithWebIdentity",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "192.0.2.2", "requestID": "r-4",
+            "userIdentity": {"type": "WebIdentityUser", "principalId": "accounts.google.com:app:sub", "userName": "sub",
+                             "identityProvider": "accounts.google.com"},
+            "requestParameters": {"roleArn": "arn:aws:iam::111122223333:role/web", "roleSessionName": "app-session"},
+            "responseElements": {"credentials": {"accessKeyId": "ASIAEXAMPLE", "expiration": "Nov 10, 2023, 5:24:38 PM"},
+                                 "assumedRoleUser": {"assumedRoleId": "AROAEXAMPLE:app-session", "arn": "arn:aws:sts::111122223333:assumed-role/web/app-session"}}}"#,
+        // Identity Center: onBehalfOf and credentialId.
+        r#"{"eventTime": "2023-11-10T16:24:39Z", "eventSource": "sso.amazonaws.com", "eventName": "ListApplications",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "192.0.2.3", "requestID": "r-5",
+            "userIdentity": {"type": "IdentityCenterUser", "accountId": "111122223333", "credentialId": "cred-1",
+                             "onBehalfOf": {"userId": "9067-user", "identityStoreArn": "arn:aws:identitystore::111122223333:identitystore/d-1"}}}"#,
+        // A data event with its resources; one element without an ARN.
+        r#"{"eventTime": "2023-11-10T16:24:40Z", "eventSource": "s3.amazonaws.com", "eventName": "GetObject", "eventCategory": "Data",
+            "recipientAccountId": "111122223333", "sourceIPAddress": "192.0.2.4", "requestID": "r-6", "awsRegion": "us-east-1",
+            "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/r/s", "accountId": "111122223333",
+                             "sessionContext": {"attributes": {"creationDate": "not a time", "mfaAuthenticated": "true"},
+                                                "webIdFederationData": {"federatedProvider": "arn:aws:iam::111122223333:oidc-provider/x", "attributes": {}}}},
+            "resources": [{"type": "AWS::S3::Object", "ARN": "arn:aws:s3:::bucket/key"},
+                          {"accountId": "111122223333", "type": "AWS::S3::Bucket", "ARN": "arn:aws:s3:::bucket"},
+                          {"type": "AWS::S3::AccessPoint"}]}"#,
+        // A service event with no source address: the invoking service.
+        r#"{"eventTime": "2023-11-10T16:24:41Z", "eventSource": "kms.amazonaws.com", "eventName": "RotateKey", "eventType": "AwsServiceEvent",
+            "recipientAccountId": "111122223333", "userIdentity": {"accountId": "111122223333", "invokedBy": "kms.amazonaws.com"}}"#,
+        // Neither caller nor source: a Base Event.
+        r#"{"eventTime": "2023-11-10T16:24:42Z", "eventSource": "health.amazonaws.com", "eventName": "AWSHealthEvent",
+            "recipientAccountId": "111122223333"}"#,
+    ];
+    let file = format!("{{\"Records\":[{}]}}", events.join(","));
+    let ours = ocsf_records(
+        file.into_bytes(),
+        "AWSLogs/111122223333/CloudTrail/us-east-1/2023/11/10/y.json",
+        Format::CloudTrail,
+    );
+    assert_eq!(ours.len(), events.len());
+    let path = std::env::temp_dir().join(format!("ocsf-cloudtrail-{}.jsonl", std::process::id()));
+    let lines: Vec<String> = ours.iter().map(|r| r.to_string()).collect();
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let report = validate(std::slice::from_ref(&path));
+    let _ = std::fs::remove_file(&path);
+    if let Err(report) = report {
+        panic!("not valid OCSF 1.1.0:\n{report}");
+    }
+    let (login, policy, password, key, web, sso, data, service, none) = (
+        &ours[0], &ours[1], &ours[2], &ours[3], &ours[4], &ours[5], &ours[6], &ours[7], &ours[8],
+    );
+    assert_eq!(
+        (login["class_uid"].as_u64(), login["activity_id"].as_u64()),
+        (Some(3002), Some(1))
+    );
+    assert_eq!(
+        (login["status_id"].as_u64(), login["status"].as_str()),
+        (Some(2), Some("Failure"))
+    );
+    assert_eq!(login["is_mfa"], false);
+    assert_eq!(login["api"]["response"]["message"], "Failed authentication");
+    assert_eq!(login["user"]["name"], "HIDDEN_DUE_TO_SECURITY_REASONS");
+
+    assert_eq!(
+        (policy["class_uid"].as_u64(), policy["activity_id"].as_u64()),
+        (Some(3001), Some(99))
+    );
+    assert_eq!(policy["activity_name"], "UpdateAccountPasswordPolicy");
+    assert_eq!(policy["user"]["account"]["uid"], "111122223333");
+    assert_eq!(
+        policy["api"]["request"]["data"],
+        r#"{"minimumPasswordLength":14}"#
+    );
+
+    assert_eq!(password["activity_name"], "Password Change");
+    assert_eq!(
+        password["user"]["uid"],
+        "arn:aws:iam::111122223333:user/anaya"
+    );
+
+    assert_eq!(
+        (key["activity_name"].as_str(), key["status_id"].as_u64()),
+        (Some("Disable"), Some(2))
+    );
+    assert_eq!(key["user"]["name"], "bob");
+    assert_eq!(key["api"]["response"]["error"], "AccessDenied");
+
+    assert_eq!(web["class_uid"], 3002);
+    assert_eq!(
+        (
+            web["auth_protocol_id"].as_u64(),
+            web["auth_protocol"].as_str()
+        ),
+        (Some(4), Some("OpenID"))
+    );
+    assert_eq!(web["actor"]["idp"]["name"], "accounts.google.com");
+    assert_eq!(web["user"]["uid"], "arn:aws:iam::111122223333:role/web");
+    assert_eq!(web["user"]["name"], "app-session");
+    assert_eq!(web["user"]["uid_alt"], "AROAEXAMPLE:app-session");
+    assert_eq!(web["user"]["credential_uid"], "ASIAEXAMPLE");
+
+    assert_eq!(sso["actor"]["user"]["credential_uid"], "cred-1");
+    assert_eq!(sso["actor"]["user"]["uid_alt"], "9067-user");
+    assert_eq!(
+        sso["actor"]["idp"]["uid"],
+        "arn:aws:identitystore::111122223333:identitystore/d-1"
+    );
+
+    assert_eq!(
+        (data["class_uid"].as_u64(), data["activity_name"].as_str()),
+        (Some(6003), Some("Read"))
+    );
+    assert_eq!(data["metadata"]["product"]["feature"]["name"], "Data");
+    assert_eq!(data["resources"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        data["resources"][1]["owner"]["account"]["uid"],
+        "111122223333"
+    );
+    let kept = &data["unmapped"]["aws"]["cloudtrail"];
+    assert_eq!(
+        kept["resources"].as_array().map(Vec::len),
+        Some(3),
+        "an element without an ARN keeps the source"
+    );
+    assert_eq!(data["actor"]["session"]["is_mfa"], true);
+    assert_eq!(
+        kept["user_identity"]["session_context"]["attributes"]["creationDate"],
+        "not a time"
+    );
+    assert_eq!(
+        data["actor"]["idp"]["name"],
+        "arn:aws:iam::111122223333:oidc-provider/x"
+    );
+
+    assert_eq!(service["src_endpoint"]["svc_name"], "kms.amazonaws.com");
+    assert_eq!(service["actor"]["invoked_by"], "kms.amazonaws.com");
+    assert_eq!(service["actor"]["user"]["account"]["uid"], "111122223333");
+
+    assert_eq!(none["class_uid"], 0);
+    assert_eq!(none["unmapped"]["event"]["action"], "AWSHealthEvent");
+}

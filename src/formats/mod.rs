@@ -129,7 +129,7 @@ format_table! {
         parse: cloudtrail::parse,
         doc: "https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html",
         example_key: "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/22/111122223333_CloudTrail_us-east-1_20261122T2055Z_a1b2c3d4e5f6g7h8.json.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::cloudtrail::MAPPING),
     }
     /// CloudWatch Logs delivered by a Firehose subscription: concatenated
     /// `DATA_MESSAGE` objects, one record per log event.

@@ -16,6 +16,7 @@
 //! as `INCLUDE_EVENT_ORIGINAL` says) and, for a line that did not parse,
 //! `message`.
 
+pub mod cloudtrail;
 pub mod firewall;
 pub mod route53;
 pub mod vpcflow;
@@ -231,6 +232,14 @@ pub const SEVERITIES: &[(u32, &str)] = &[
     (99, "Other"),
 ];
 
+/// `status_id` captions (of the activity classes; findings have their own).
+pub const STATUSES: &[(u32, &str)] = &[
+    (0, "Unknown"),
+    (1, "Success"),
+    (2, "Failure"),
+    (99, "Other"),
+];
+
 /// What an event is: its class and activity (and severity), chosen by a
 /// mapping's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -291,7 +300,9 @@ pub struct Mapping {
     pub rows: &'static [Row],
     /// Chooses the class and activity, and sets what the rows cannot
     /// (enumerations with their captions, fields whose place depends on
-    /// another), reading the ECS event.
+    /// another), reading the ECS event. An event that cannot fill its
+    /// class's required attributes may be made a Base Event: the rules then
+    /// set nothing, and every field goes to `unmapped` (see [`BASE`]).
     pub rules: for<'a> fn(&ParsedEvent<'a>, &mut Fields<'a>) -> Activity<'a>,
 }
 
@@ -407,8 +418,14 @@ impl Converter {
         }
         f.push("metadata.profiles", FieldValue::Json(mapping.profiles));
         f.str("cloud.provider", "AWS");
+        // A Base Event defines none of the class attributes the rows name.
+        let rows = if activity.class == BASE_EVENT {
+            BASE.rows
+        } else {
+            mapping.rows
+        };
         for (path, value) in ev.fields.iter() {
-            match mapping.rows.iter().find(|r| r.0 == *path) {
+            match rows.iter().find(|r| r.0 == *path) {
                 Some((_, _, Conv::Rule)) => {}
                 Some((_, to, conv)) => match convert(value, *conv) {
                     Some(v) => f.push(to, v),
@@ -537,6 +554,14 @@ mod tests {
             let sev = attrs["severity_id"]["enum"].as_object().unwrap();
             for (id, caption) in SEVERITIES {
                 assert_eq!(sev[&id.to_string()]["caption"], *caption);
+            }
+            // Findings have statuses of their own (New, In Progress, ...).
+            if class.category_uid != 2 {
+                let status = attrs["status_id"]["enum"].as_object().unwrap();
+                assert_eq!(status.len(), STATUSES.len(), "{}", class.name);
+                for (id, caption) in STATUSES {
+                    assert_eq!(status[&id.to_string()]["caption"], *caption);
+                }
             }
         }
     }
