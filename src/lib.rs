@@ -21,6 +21,7 @@ pub mod fakes;
 pub mod filter;
 pub mod formats;
 pub mod metrics;
+pub mod ordinals;
 pub mod process;
 pub mod record;
 pub mod requeue;
