@@ -189,7 +189,8 @@ mod tests {
     #[test]
     fn ranges_coalesce_when_they_overlap_or_touch() {
         // (inserted, expected)
-        let table: &[(&[(u64, u64)], &[(u64, u64)])] = &[
+        type Case = (&'static [(u64, u64)], &'static [(u64, u64)]);
+        let table: &[Case] = &[
             (&[(5, 7), (1, 2)], &[(1, 2), (5, 7)]),
             (&[(1, 3), (3, 5)], &[(1, 5)]),
             (&[(1, 3), (2, 9), (10, 11)], &[(1, 9), (10, 11)]),

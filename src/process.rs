@@ -28,8 +28,8 @@ use crate::config::{Config, Limits};
 use crate::envelope::ObjectRef;
 use crate::error::Disposition;
 use crate::filter::{DropCounts, Filters};
-use crate::ordinals::{OrdinalRanges, Resume};
 use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
+use crate::ordinals::{OrdinalRanges, Resume};
 use crate::record::{ObjectContext, RecordWriter};
 use crate::sink::batcher::Chunk;
 use crate::sink::packing::{Frame, FrameWriter};
@@ -259,12 +259,10 @@ pub async fn process_object<S: ObjectStore>(
     })?;
 
     result.map_err(|(failure, counters, progress)| {
-        // Ranges of the object's own not reached yet are still to send.
-        let resume_at = progress
-            .any
-            .then_some(progress.upto.max(obj.skip_events));
+        let resume_at = progress.any.then_some(progress.upto.max(obj.skip_events));
         let deadline = || ObjectErrorKind::Deadline {
             resume_at,
+            // The ranges to resend this invocation did not reach.
             resend: obj.resend.at_or_after(progress.upto),
             dropped: progress.dropped.clone(),
         };
@@ -941,12 +939,18 @@ mod tests {
         e.push(12, b"b\n").unwrap();
         e.push(100, b"c\n").unwrap();
         let chunk = rx.try_recv().expect("the gap closed the frame");
-        let origins: Vec<_> = chunk.records().map(|(o, _)| (o.ordinals(), o.events)).collect();
+        let origins: Vec<_> = chunk
+            .records()
+            .map(|(o, _)| (o.ordinals(), o.events))
+            .collect();
         assert_eq!(origins, [(10..13, 2)]);
         assert_eq!((e.progress().upto, dropped(&e)), (100, 0));
         e.flush().unwrap();
         let chunk = rx.try_recv().unwrap();
-        let origins: Vec<_> = chunk.records().map(|(o, _)| (o.ordinals(), o.events)).collect();
+        let origins: Vec<_> = chunk
+            .records()
+            .map(|(o, _)| (o.ordinals(), o.events))
+            .collect();
         assert_eq!(origins, [(100..101, 1)]);
         assert_eq!(e.progress().upto, 101);
     }

@@ -126,7 +126,11 @@ async fn refused_records_in_the_middle_are_resent_alone_and_every_event_arrives_
         // 1. The whole object is read; five records are refused.
         refuse(&firehose, &refused);
         let first = invoke(whole(), &vars, &firehose, &requeue, &notification(), 30).await;
-        assert!(failed_ids(&first).is_empty(), "{packing}: {:?}", first.failures);
+        assert!(
+            failed_ids(&first).is_empty(),
+            "{packing}: {:?}",
+            first.failures
+        );
         assert_eq!(first.report.objects_continued, 1, "{packing}");
         let accepted_first = delivered(&firehose).len();
         let sent = requeue.sent();
@@ -140,7 +144,11 @@ async fn refused_records_in_the_middle_are_resent_alone_and_every_event_arrives_
                 .sum()
         };
         let per_record = if packing == "none" { 1 } else { 10 };
-        assert_eq!(resent_events(&resend), 5 * per_record, "{packing}: {resend:?}");
+        assert_eq!(
+            resent_events(&resend),
+            5 * per_record,
+            "{packing}: {resend:?}"
+        );
         assert_eq!(accepted_first, kept.len() - 5 * per_record, "{packing}");
 
         // 2. The continuation resends them, but the body stalls half-way
@@ -152,7 +160,11 @@ async fn refused_records_in_the_middle_are_resent_alone_and_every_event_arrives_
             first: body[..half].to_string().into(),
         };
         let second = invoke(stalled, &vars, &firehose, &requeue, &sent[0].1, 3).await;
-        assert!(failed_ids(&second).is_empty(), "{packing}: {:?}", second.failures);
+        assert!(
+            failed_ids(&second).is_empty(),
+            "{packing}: {:?}",
+            second.failures
+        );
         assert_eq!(second.report.objects_continued, 1, "{packing}");
         let sent = requeue.sent();
         assert_eq!(sent.len(), 2, "{packing}");
@@ -161,7 +173,11 @@ async fn refused_records_in_the_middle_are_resent_alone_and_every_event_arrives_
         // Two of the three records read before the stall were accepted; the
         // refused one, the one still buffered at the stall and the one
         // after the stall are left.
-        assert_eq!(resent_events(&resend2), 3 * per_record, "{packing}: {resend2:?}");
+        assert_eq!(
+            resent_events(&resend2),
+            3 * per_record,
+            "{packing}: {resend2:?}"
+        );
         assert_eq!(
             delivered(&firehose).len(),
             accepted_first + 2 * per_record,
@@ -170,7 +186,11 @@ async fn refused_records_in_the_middle_are_resent_alone_and_every_event_arrives_
 
         // 3. The next one finishes: no further continuation.
         let third = invoke(whole(), &vars, &firehose, &requeue, &sent[1].1, 30).await;
-        assert!(failed_ids(&third).is_empty(), "{packing}: {:?}", third.failures);
+        assert!(
+            failed_ids(&third).is_empty(),
+            "{packing}: {:?}",
+            third.failures
+        );
         assert_eq!(requeue.sent().len(), 2, "{packing}: no third continuation");
 
         // Every kept line exactly once, by event.id and by line.

@@ -261,16 +261,17 @@ pub(crate) fn settle_objects(
                     add_dropped(report, &dropped);
                     resend = left;
                 }
-                settled.unfinished.insert(
-                    slot,
-                    Unfinished {
-                        message,
-                        object: object.clone(),
-                        resume_at,
-                        resend,
-                        why,
-                    },
-                );
+                let mut unfinished = Unfinished {
+                    message,
+                    object: object.clone(),
+                    resume_at,
+                    resend: OrdinalRanges::new(),
+                    why,
+                };
+                // Ranges at or past `resume_at` (only a hand-written body
+                // has them) are read from there anyway.
+                unfinished.add_losses(&resend);
+                settled.unfinished.insert(slot, unfinished);
             }
             Ok(outcome) => {
                 parsed = true;
@@ -485,6 +486,14 @@ mod tests {
             .collect()
     }
 
+    type Pairs = &'static [(u64, u64)];
+    /// (skip_events, resend asked, resume_at, resend left, message already
+    /// failed, requeue, queue known, continued)
+    type ContinuationCase = (u64, Pairs, u64, Pairs, bool, bool, bool, bool);
+    /// (parsed, unfinished at, can continue, lost, resume at, resend,
+    /// message failed)
+    type LossCase = (bool, Option<u64>, bool, Pairs, Option<u64>, Pairs, bool);
+
     fn ranges(pairs: &[(u64, u64)]) -> OrdinalRanges {
         let mut set = OrdinalRanges::new();
         for &(from, to) in pairs {
@@ -550,11 +559,10 @@ mod tests {
 
     #[test]
     fn continuation_or_retry() {
-        type Pairs = &'static [(u64, u64)];
         const NONE: Pairs = &[];
         // (skip_events, resend asked, resume_at, resend left, message
         // already failed, requeue, queue known) -> continued
-        let table: [(u64, Pairs, u64, Pairs, bool, bool, bool, bool); 12] = [
+        let table: [ContinuationCase; 12] = [
             (0, NONE, 10, NONE, false, true, true, true),
             (5, NONE, 10, NONE, false, true, true, true),
             // Without progress a continuation would loop.
@@ -604,9 +612,8 @@ mod tests {
 
     #[test]
     fn sink_losses() {
-        type Pairs = &'static [(u64, u64)];
         // (parsed, unfinished at, can continue, lost) -> (resume at, resend, message failed)
-        let table: [(bool, Option<u64>, bool, Pairs, Option<u64>, Pairs, bool); 9] = [
+        let table: [LossCase; 9] = [
             // A continued object goes on where it stopped and resends only
             // what was lost...
             (false, Some(10), true, &[(4, 5)], Some(10), &[(4, 5)], false),
@@ -621,11 +628,27 @@ mod tests {
             ),
             // ...or from the first lost event when the losses reach where
             // it stopped.
-            (false, Some(10), true, &[(4, 5), (8, 10)], Some(8), &[(4, 5)], false),
+            (
+                false,
+                Some(10),
+                true,
+                &[(4, 5), (8, 10)],
+                Some(8),
+                &[(4, 5)],
+                false,
+            ),
             (false, Some(3), true, &[(8, 9)], Some(3), &[], false),
             // A finished object is continued to resend its lost events...
             (true, None, true, &[(6, 7)], Some(END), &[(6, 7)], false),
-            (true, None, true, &[(6, 7), (15, END)], Some(15), &[(6, 7)], false),
+            (
+                true,
+                None,
+                true,
+                &[(6, 7), (15, END)],
+                Some(15),
+                &[(6, 7)],
+                false,
+            ),
             (true, None, true, &[(0, END)], Some(0), &[], false),
             // ...or its message retried when it cannot continue.
             (true, None, false, &[(6, 7)], None, &[], true),
@@ -677,11 +700,13 @@ mod tests {
         let mut report = InvocationReport::default();
         let chosen = choose_continuations(objects.unfinished.clone(), &mut s, &mut report, true);
         assert!(chosen.is_empty());
-        assert_eq!(s[0].failure.as_ref().map(|f| f.disposition), Some(Disposition::Retry));
+        assert_eq!(
+            s[0].failure.as_ref().map(|f| f.disposition),
+            Some(Disposition::Retry)
+        );
 
         // One event of the resent range accepted is progress.
         let mut s = states(1);
-        let mut objects = objects;
         let left = objects.unfinished.get_mut(&0).unwrap();
         left.resume_at = 150;
         left.resend = OrdinalRanges::new();

@@ -20,8 +20,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use super::pace::Pace;
-use crate::ordinals::OrdinalRanges;
 use super::{is_throttle_code, Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
+use crate::ordinals::OrdinalRanges;
 
 /// Records of one object of one message, in order, written back to back
 /// in `data`; piece `i` ends at `ends[i]` (exclusive) and starts where the
@@ -123,7 +123,13 @@ impl Chunk {
 
     /// One finished record of `events` events, from ordinal `first` to
     /// before `end`.
-    pub fn frame(msg: usize, object: usize, ordinals: Range<u64>, data: Bytes, events: u32) -> Self {
+    pub fn frame(
+        msg: usize,
+        object: usize,
+        ordinals: Range<u64>,
+        data: Bytes,
+        events: u32,
+    ) -> Self {
         Chunk {
             msg,
             object,
@@ -667,7 +673,10 @@ mod tests {
         let report = run_with(fh.clone(), frames, o).await;
         assert_eq!(fh.call_sizes(), vec![2]);
         // The second frame (events 40-49) was rejected: its ordinals are reported.
-        assert_eq!(report.unaccepted.get(&5), Some(&OrdinalRanges::from(40..50)));
+        assert_eq!(
+            report.unaccepted.get(&5),
+            Some(&OrdinalRanges::from(40..50))
+        );
         assert_eq!(report.events_sent, 40);
         assert_eq!(report.records_sent, 1);
     }
@@ -688,7 +697,10 @@ mod tests {
         };
         let report = run_with(fh.clone(), vec![c], o).await;
         // Records are "a\nb\n" (events 100-101) and "c\nd\n" (102-103); the second fails.
-        assert_eq!(report.unaccepted.get(&4), Some(&OrdinalRanges::from(102..104)));
+        assert_eq!(
+            report.unaccepted.get(&4),
+            Some(&OrdinalRanges::from(102..104))
+        );
         assert!(report.failed_messages.contains(&4));
         assert_eq!(report.events_sent, 2);
     }
@@ -696,10 +708,11 @@ mod tests {
     #[tokio::test]
     async fn every_refused_record_is_reported_not_only_the_first() {
         // Records 1, 2 and 4 of six are refused on every attempt.
-        let fh = Arc::new(MemFirehose::new().then(Reply::Partial(vec![1, 2, 4])).then_times(
-            4,
-            Reply::Partial(vec![0, 1, 2]),
-        ));
+        let fh = Arc::new(
+            MemFirehose::new()
+                .then(Reply::Partial(vec![1, 2, 4]))
+                .then_times(4, Reply::Partial(vec![0, 1, 2])),
+        );
         let mut c = chunk(3, &[b"a\n", b"b\n", b"c\n", b"d\n", b"e\n", b"f\n"]);
         c.first = 20;
         let report = run_with(fh.clone(), vec![c], opts()).await;
