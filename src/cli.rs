@@ -242,7 +242,7 @@ fn replay(args: &[String]) -> Result<()> {
             &|_| o.schema,
             &limits,
             &no_filters,
-            0,
+            &crate::ordinals::Resume::default(),
             &counters,
             &mut |emitted| match emitted {
                 Emitted::Record { record, .. } => out.write_all(record).map_err(|e| {

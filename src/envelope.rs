@@ -15,6 +15,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
+use crate::ordinals::OrdinalRanges;
+
 /// How deep SNS wrapping may go (SNS of EventBridge of ...): guards against
 /// pathological nesting.
 const MAX_WRAPPING: usize = 3;
@@ -34,8 +36,10 @@ pub struct ObjectRef {
     /// Account that owns the bucket, when the notification says (EventBridge).
     pub account: Option<String>,
     /// Events already delivered by earlier invocations (a continuation):
-    /// parsed again for their ids, not sent again.
+    /// parsed again for their ids, not sent again...
     pub skip_events: u64,
+    /// ...except these, before `skip_events`, which Firehose did not accept.
+    pub resend: OrdinalRanges,
 }
 
 /// What a message body decodes to.
@@ -89,7 +93,10 @@ struct Probe<'a> {
 }
 
 /// The message this function sends itself when an object could not be
-/// finished before the deadline: where to go on. Keys are not encoded.
+/// finished (the deadline, or records Firehose did not accept): where to go
+/// on (`skipEvents`), and the events before it still to send (`resend`,
+/// `[[from, to), ...]`, at most `ordinals::MAX_RANGES` ranges; absent when
+/// none, and in messages from versions before it). Keys are not encoded.
 #[derive(serde::Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Continuation {
@@ -106,10 +113,13 @@ pub struct Continuation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub account: Option<String>,
     pub skip_events: u64,
+    #[serde(default, skip_serializing_if = "OrdinalRanges::is_empty")]
+    pub resend: OrdinalRanges,
 }
 
-/// The body of a continuation message for `obj`, to go on after `skip_events`.
-pub fn continuation_body(obj: &ObjectRef, skip_events: u64) -> String {
+/// The body of a continuation message for `obj`, to go on from
+/// `skip_events` and send the events in `resend` before it again.
+pub fn continuation_body(obj: &ObjectRef, skip_events: u64, resend: &OrdinalRanges) -> String {
     let c = Continuation {
         bucket: obj.bucket.clone(),
         key: obj.key.clone(),
@@ -119,6 +129,7 @@ pub fn continuation_body(obj: &ObjectRef, skip_events: u64) -> String {
         region: obj.region.clone(),
         account: obj.account.clone(),
         skip_events,
+        resend: resend.clone(),
     };
     serde_json::json!({ "s3LogForwarderContinuation": c }).to_string()
 }
@@ -210,6 +221,7 @@ fn decode_at(body: &str, depth: usize) -> Result<Envelope, EnvelopeError> {
                 region: c.region,
                 account: c.account,
                 skip_events: c.skip_events,
+                resend: c.resend,
             }],
             ..Envelope::default()
         });
@@ -295,6 +307,7 @@ fn decode_s3_records(records: Vec<S3Record<'_>>) -> Result<Envelope, EnvelopeErr
             region: non_empty(record.aws_region),
             account: None,
             skip_events: 0,
+            resend: OrdinalRanges::new(),
         });
     }
     Ok(out)
@@ -344,6 +357,7 @@ fn decode_eventbridge(
             region: non_empty(region),
             account: non_empty(account),
             skip_events: 0,
+            resend: OrdinalRanges::new(),
         }],
         ..Envelope::default()
     })
@@ -467,14 +481,52 @@ mod tests {
             sequencer: None,
             region: None,
             account: Some("111122223333".into()),
-            skip_events: 0,
+            ..ObjectRef::default()
         };
-        let env = decode(&continuation_body(&obj, 1234)).unwrap();
+        let body = continuation_body(&obj, 1234, &OrdinalRanges::new());
+        assert!(!body.contains("resend"), "{body}");
+        let env = decode(&body).unwrap();
         let got = &env.objects[0];
         assert_eq!(got.key, "a b+c%2F.log");
         assert_eq!(got.skip_events, 1234);
+        assert!(got.resend.is_empty());
         assert_eq!(got.version_id.as_deref(), Some("v"));
         assert_eq!(got.account.as_deref(), Some("111122223333"));
+    }
+
+    #[test]
+    fn continuations_carry_the_ranges_to_send_again() {
+        let obj = ObjectRef {
+            bucket: "b".into(),
+            key: "k.log".into(),
+            ..ObjectRef::default()
+        };
+        let mut resend = OrdinalRanges::from(10..12);
+        resend.insert(40..45);
+        let body = continuation_body(&obj, 900, &resend);
+        assert!(body.contains(r#""resend":[[10,12],[40,45]]"#), "{body}");
+        let got = &decode(&body).unwrap().objects[0];
+        assert_eq!((got.skip_events, &got.resend), (900, &resend));
+
+        // A continuation from a version without ranges still decodes.
+        let old = r#"{"s3LogForwarderContinuation":{"bucket":"b","key":"k.log","skipEvents":7}}"#;
+        let got = &decode(old).unwrap().objects[0];
+        assert_eq!((got.skip_events, got.resend.is_empty()), (7, true));
+
+        // The most ranges a continuation carries, at the largest ordinals,
+        // with the longest key S3 allows: a few KiB, far under SQS's 256 KiB.
+        let mut many = OrdinalRanges::new();
+        for i in 0..crate::ordinals::MAX_RANGES as u64 * 2 {
+            let at = u64::MAX / 2 + i * 3;
+            many.insert(at..at + 1);
+        }
+        let long = ObjectRef {
+            key: "k".repeat(1024),
+            ..obj
+        };
+        let body = continuation_body(&long, u64::MAX - 1, &many);
+        assert!(body.len() < 8 * 1024, "{} bytes", body.len());
+        assert_eq!(decode(&body).unwrap().objects[0].resend, many);
     }
 
     #[test]

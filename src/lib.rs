@@ -22,6 +22,7 @@ pub mod filter;
 pub mod formats;
 pub mod metrics;
 pub mod ocsf;
+pub mod ordinals;
 pub mod process;
 pub mod record;
 pub mod requeue;

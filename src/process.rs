@@ -5,7 +5,9 @@
 //!
 //! Every event keeps its ordinal (its index in the object), dropped or not:
 //! `event.id` derives from it, and a continuation resumes by it, so a
-//! dropped event counts toward the object's progress like a sent one.
+//! dropped event counts toward the object's progress like a sent one. A
+//! continuation reads the object from the start again and sends only the
+//! events its `Resume` wants (those not accepted before, and the rest).
 //!
 //! Parsing runs on a blocking thread fed by the async body through
 //! `SyncIoBridge`, so CPU work does not stall the runtime and memory stays
@@ -28,6 +30,7 @@ use crate::error::Disposition;
 use crate::filter::{DropCounts, Filters};
 use crate::formats::{self, detect, Format, FormatError, ParseStats, Stop};
 use crate::ocsf::{self, Schema};
+use crate::ordinals::{OrdinalRanges, Resume};
 use crate::record::{ObjectContext, RecordWriter, OCSF_PATHS};
 use crate::sink::batcher::Chunk;
 use crate::sink::packing::{Frame, FrameWriter};
@@ -97,12 +100,15 @@ pub enum ObjectErrorKind {
     Unreadable(String),
     #[error("reading failed: {0}")]
     Interrupted(String),
-    #[error("stopped before the end because the invocation's deadline is near{}", .resume_at.map(|n| format!(" ({n} events delivered or filtered out so far)")).unwrap_or_default())]
+    #[error("stopped before the end because the invocation's deadline is near{}", .resume_at.map(|n| format!(" (every event before {n} delivered, filtered out or still to resend)")).unwrap_or_default())]
     Deadline {
-        /// Events of the object known to be handed to the sink (or dropped
-        /// by a filter), in order (a continuation can go on from here),
-        /// when any were.
+        /// Where a continuation goes on: every event before it was handed
+        /// to the sink (or dropped by a filter), except those in `resend`;
+        /// `None` when this invocation handed none.
         resume_at: Option<u64>,
+        /// Events before `resume_at` still to send: the continued object's
+        /// own ranges this invocation did not reach.
+        resend: OrdinalRanges,
         /// Events before `resume_at` that filters dropped in this
         /// invocation, by rule: a continuation does not see them again.
         dropped: DropCounts,
@@ -196,6 +202,7 @@ pub async fn process_object<S: ObjectStore>(
         .map_err(|_| {
             let kind = ObjectErrorKind::Deadline {
                 resume_at: None,
+                resend: OrdinalRanges::new(),
                 dropped: DropCounts::new(),
             };
             ObjectError::new(obj, kind)
@@ -228,15 +235,19 @@ pub async fn process_object<S: ObjectStore>(
     let body = SyncIoBridge::new(DeadlineReader::new(opened.body, settings.deadline));
     let settings = settings.clone();
 
-    let skip = obj.skip_events;
+    let resume = Resume {
+        skip: obj.skip_events,
+        resend: obj.resend.clone(),
+    };
+    let place = EmitterPlace {
+        msg,
+        object,
+        skip: obj.skip_events,
+        first: resume.first(),
+    };
     let job = tokio::task::spawn_blocking(move || {
-        let emitter = Emitter::new(
-            EmitterPlace { msg, object, skip },
-            tx,
-            cancel,
-            &settings.config.filters,
-        );
-        parse_blocking(body, ctx, skip, &settings, emitter)
+        let emitter = Emitter::new(place, tx, cancel, &settings.config.filters);
+        parse_blocking(body, ctx, &resume, &settings, emitter)
     });
     let result = job.await.map_err(|e| {
         let detail = format!("parser task ended abnormally: {e}");
@@ -244,9 +255,11 @@ pub async fn process_object<S: ObjectStore>(
     })?;
 
     result.map_err(|(failure, counters, progress)| {
-        let resume_at = (progress.handed > 0).then_some(obj.skip_events + progress.handed);
+        let resume_at = progress.any.then_some(progress.upto.max(obj.skip_events));
         let deadline = || ObjectErrorKind::Deadline {
             resume_at,
+            // The ranges to resend this invocation did not reach.
+            resend: obj.resend.at_or_after(progress.upto),
             dropped: progress.dropped.clone(),
         };
         let kind = match failure {
@@ -276,6 +289,7 @@ fn io_failure(e: &io::Error, counters: &Counters, content_length: Option<u64>) -
     if is_deadline(e) {
         return ObjectErrorKind::Deadline {
             resume_at: None,
+            resend: OrdinalRanges::new(),
             dropped: DropCounts::new(),
         };
     }
@@ -356,7 +370,7 @@ pub struct ReadOutcome {
     pub truncated: u64,
 }
 
-/// What reading an object hands on, for each event from `skip` on, in
+/// What reading an object hands on, for each event its `Resume` wants, in
 /// ordinal order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Emitted<'a> {
@@ -372,8 +386,8 @@ pub enum Emitted<'a> {
 /// The synchronous core shared by the function and `replay`: decode `body`
 /// (limits, decompression), pick the format (`format_override`, else the key,
 /// else the content), parse, drop what `filters` match, and hand every
-/// normalized record (or drop) to `sink`, in order, in the schema
-/// `schema_for` gives the object's format.
+/// normalized record (or drop) of the events `resume` wants to `sink`, in
+/// order, in the schema `schema_for` gives the object's format.
 #[allow(clippy::too_many_arguments)]
 pub fn read_object<R: io::Read + Send + 'static>(
     body: R,
@@ -382,7 +396,7 @@ pub fn read_object<R: io::Read + Send + 'static>(
     schema_for: &dyn Fn(Format) -> Schema,
     limits: &Limits,
     filters: &Filters,
-    skip: u64,
+    resume: &Resume,
     counters: &Counters,
     sink: &mut dyn FnMut(Emitted<'_>) -> Result<(), Stop>,
 ) -> Result<ReadOutcome, FormatError> {
@@ -432,7 +446,7 @@ pub fn read_object<R: io::Read + Send + 'static>(
             return Err(Stop);
         }
         // Delivered by an earlier invocation: parsed again (to count), not sent.
-        if ordinal < skip {
+        if !resume.wants(ordinal) {
             ordinal += 1;
             return Ok(());
         }
@@ -479,7 +493,7 @@ pub fn read_object<R: io::Read + Send + 'static>(
 fn parse_blocking<R: io::Read + Send + 'static>(
     body: R,
     ctx: Arc<ObjectContext>,
-    skip: u64,
+    resume: &Resume,
     settings: &ObjectSettings,
     mut emitter: Emitter,
 ) -> Result<ObjectOutcome, (Failure, Counters, Progress)> {
@@ -502,7 +516,7 @@ fn parse_blocking<R: io::Read + Send + 'static>(
         },
         &settings.config.limits,
         &settings.config.filters,
-        skip,
+        resume,
         &counters,
         &mut |emitted| match emitted {
             Emitted::Start { format } => {
@@ -537,7 +551,7 @@ fn parse_blocking<R: io::Read + Send + 'static>(
         skipped: None,
         format: Some(read.format),
         compression: Some(read.compression.name()),
-        events: read.stats.events.saturating_sub(skip),
+        events: read.stats.events.saturating_sub(resume.skip),
         error_records: read.stats.errors,
         truncated: read.truncated,
         dropped: emitter.progress().dropped,
@@ -546,19 +560,24 @@ fn parse_blocking<R: io::Read + Send + 'static>(
     })
 }
 
-/// Where an emitter's records go: the message, the object's slot, and the
-/// ordinal of the first event this invocation reads (`skipEvents`).
+/// Where an emitter's records go: the message, the object's slot, the
+/// ordinal from which every event is new to this invocation
+/// (`skipEvents`), and the first ordinal it is given (a resent one, or
+/// `skip`).
 struct EmitterPlace {
     msg: usize,
     object: usize,
     skip: u64,
+    first: u64,
 }
 
-/// How far an object got: the events from `skip` on that are accounted for
-/// (handed to the sink, or dropped by a filter with every event before
-/// them handed), and the drops among them, by rule.
+/// How far an object got: every event it was given before `upto` is
+/// accounted for (handed to the sink, or dropped by a filter with every
+/// event before it handed); `any` when at least one was; the drops counted
+/// among them, by rule.
 struct Progress {
-    handed: u64,
+    upto: u64,
+    any: bool,
     dropped: DropCounts,
 }
 
@@ -571,11 +590,22 @@ struct Progress {
 /// drop with nothing buffered is accounted for at once. So a stopped object
 /// resumes after every event that was sent or dropped, and its drops are
 /// counted exactly once across invocations.
+///
+/// A continuation that resends ranges gives it events with gaps in their
+/// ordinals (events sent before, not wanted again). A gap closes the open
+/// chunk or frame, so a record never spans one and a lost record names
+/// only events that were given here; the accounted point then jumps over
+/// the gap. A resent event a filter drops is progress, but its drop was
+/// counted when it was first read (it lies before `skip`), so it is not
+/// counted again.
 struct Emitter {
     msg: usize,
     object: usize,
-    /// Ordinal of the first record of the object this invocation emits.
+    /// Events from this ordinal on are read for the first time; drops
+    /// before it were counted by an earlier invocation.
     skip: u64,
+    /// The first ordinal this invocation emits.
+    first: u64,
     tx: mpsc::Sender<Chunk>,
     cancel: Arc<AtomicBool>,
     data: Vec<u8>,
@@ -591,10 +621,13 @@ struct Emitter {
     route: usize,
     identity: u64,
     stopped: Option<StopReason>,
-    /// Events accounted for: in chunks handed to the sink, or dropped.
-    handed: u64,
+    /// Every event given before this ordinal is accounted for: in chunks
+    /// handed to the sink, or dropped.
+    upto: u64,
     /// Ordinal after the last event seen (sent or dropped).
     seen: u64,
+    /// Ordinal of the last record written into the open frame.
+    frame_last: u64,
     /// Events dropped since the last record.
     drop_run: u64,
     /// Rule names, by index in `Filters::rules`.
@@ -617,6 +650,7 @@ impl Emitter {
             msg: place.msg,
             object: place.object,
             skip: place.skip,
+            first: place.first,
             tx,
             cancel,
             data: Vec::new(),
@@ -626,8 +660,9 @@ impl Emitter {
             route: 0,
             identity: 0,
             stopped: None,
-            handed: 0,
-            seen: place.skip,
+            upto: place.first,
+            seen: place.first,
+            frame_last: place.first,
             drop_run: 0,
             drops_pending: vec![0; rule_names.len()],
             drops_handed: vec![0; rule_names.len()],
@@ -658,15 +693,18 @@ impl Emitter {
 
     fn push(&mut self, ordinal: u64, record: &[u8]) -> Result<(), Stop> {
         self.check_cancel()?;
+        self.jump_to(ordinal)?;
         self.seen = ordinal + 1;
         self.drop_run = 0;
         if let Some(frames) = &mut self.frames {
             // A frame closed by this record holds the records before it:
             // it accounts for every event before this one.
             let closed = frames.push(record);
-            return self.hand_over(closed, ordinal);
+            let end = self.frame_last + 1;
+            self.frame_last = ordinal;
+            return self.hand_over(closed, ordinal, end);
         }
-        let first = self.skip + self.handed;
+        let first = self.upto;
         let next = first + self.ends.len() as u64;
         if self.ordinals.is_empty() && ordinal != next {
             self.ordinals.extend(first..next);
@@ -685,10 +723,13 @@ impl Emitter {
     /// Counts the event with `ordinal` as dropped by rule `rule`.
     fn drop_event(&mut self, ordinal: u64, rule: usize) -> Result<(), Stop> {
         self.check_cancel()?;
+        self.jump_to(ordinal)?;
         self.seen = ordinal + 1;
         self.drop_run += 1;
-        if let Some(n) = self.drops_pending.get_mut(rule) {
-            *n += 1;
+        if ordinal >= self.skip {
+            if let Some(n) = self.drops_pending.get_mut(rule) {
+                *n += 1;
+            }
         }
         let buffered = match &self.frames {
             Some(frames) => frames.events() > 0,
@@ -703,11 +744,23 @@ impl Emitter {
         Ok(())
     }
 
+    /// Before the event with `ordinal`: when events before it were not
+    /// given (sent by an earlier invocation), sends what is buffered and
+    /// accounts for the gap, which holds nothing to send.
+    fn jump_to(&mut self, ordinal: u64) -> Result<(), Stop> {
+        if ordinal > self.seen {
+            self.flush()?;
+            self.upto = self.upto.max(ordinal);
+            self.seen = ordinal;
+        }
+        Ok(())
+    }
+
     /// Sends what is buffered: the open chunk, or the open frame.
     fn flush(&mut self) -> Result<(), Stop> {
         if let Some(frames) = &mut self.frames {
             let closed = frames.finish();
-            return self.hand_over(closed, self.seen);
+            return self.hand_over(closed, self.seen, self.frame_last + 1);
         }
         if self.ends.is_empty() {
             self.account(self.seen);
@@ -716,7 +769,7 @@ impl Emitter {
         let chunk = Chunk::events(
             self.msg,
             self.object,
-            self.skip + self.handed,
+            self.upto,
             Bytes::from(std::mem::replace(
                 &mut self.data,
                 Vec::with_capacity(CHUNK_BYTES + 4096),
@@ -728,10 +781,16 @@ impl Emitter {
         self.send(chunk, self.seen)
     }
 
-    /// Sends the frame the frame writer closed, if any (accounting for the
-    /// events before `upto`). A compression error, or a frame over the
-    /// record limit (one event that did not compress), stops the object.
-    fn hand_over(&mut self, closed: io::Result<Option<Frame>>, upto: u64) -> Result<(), Stop> {
+    /// Sends the frame the frame writer closed, if any (its last event is
+    /// before `end`; accounting for the events before `upto`). A
+    /// compression error, or a frame over the record limit (one event that
+    /// did not compress), stops the object.
+    fn hand_over(
+        &mut self,
+        closed: io::Result<Option<Frame>>,
+        upto: u64,
+        end: u64,
+    ) -> Result<(), Stop> {
         let why = match closed {
             Ok(Some(frame)) if frame.data.len() > MAX_RECORD_BYTES => format!(
                 "a frame of {} event(s) is {} bytes compressed, over the record limit of {MAX_RECORD_BYTES}",
@@ -742,7 +801,7 @@ impl Emitter {
                 let chunk = Chunk::frame(
                     self.msg,
                     self.object,
-                    self.skip + self.handed,
+                    self.upto..end,
                     Bytes::from(frame.data),
                     frame.events,
                 )
@@ -775,7 +834,7 @@ impl Emitter {
     /// Every event before `upto` is sent or dropped: progress, and its
     /// drops counted.
     fn account(&mut self, upto: u64) {
-        self.handed = self.handed.max(upto.saturating_sub(self.skip));
+        self.upto = self.upto.max(upto);
         for (handed, pending) in self.drops_handed.iter_mut().zip(&mut self.drops_pending) {
             *handed += std::mem::take(pending);
         }
@@ -790,7 +849,8 @@ impl Emitter {
             .map(|(name, &n)| (name.clone(), n))
             .collect();
         Progress {
-            handed: self.handed,
+            upto: self.upto,
+            any: self.upto > self.first,
             dropped,
         }
     }
@@ -802,6 +862,11 @@ mod tests {
     use crate::sink::packing::RecordCompression;
 
     fn emitter(frames: bool) -> (Emitter, mpsc::Receiver<Chunk>) {
+        emitter_from(frames, 10, 10)
+    }
+
+    /// An emitter for events from `skip` on, given resent ones from `first`.
+    fn emitter_from(frames: bool, skip: u64, first: u64) -> (Emitter, mpsc::Receiver<Chunk>) {
         let filters = Filters::parse(
             r#"[{"name": "r", "dataset": "text", "when": {"message": {"equals": "x"}}}]"#,
         )
@@ -811,7 +876,8 @@ mod tests {
         let place = EmitterPlace {
             msg: 0,
             object: 0,
-            skip: 10,
+            skip,
+            first,
         };
         let cancel = Arc::new(AtomicBool::new(false));
         let mut e = Emitter::new(place, tx, cancel, &filters);
@@ -823,6 +889,11 @@ mod tests {
         e.progress().dropped.get("r").copied().unwrap_or(0)
     }
 
+    /// Events accounted for since ordinal 10.
+    fn handed(e: &Emitter) -> u64 {
+        e.progress().upto - 10
+    }
+
     #[test]
     fn drops_between_records_are_accounted_with_the_chunk_that_follows_them() {
         let (mut e, mut rx) = emitter(false);
@@ -831,14 +902,14 @@ mod tests {
         e.push(12, b"b\n").unwrap();
         e.drop_event(13, 0).unwrap();
         // Buffered records come before the drops: nothing accounted yet.
-        assert_eq!((e.progress().handed, dropped(&e)), (0, 0));
+        assert_eq!((handed(&e), dropped(&e)), (0, 0));
         e.flush().unwrap();
         let chunk = rx.try_recv().unwrap();
         assert_eq!(chunk.first, 10);
         assert_eq!(chunk.ordinals, vec![10, 12]);
         let origins: Vec<u64> = chunk.records().map(|(o, _)| o.ordinal).collect();
         assert_eq!(origins, vec![10, 12]);
-        assert_eq!((e.progress().handed, dropped(&e)), (4, 2));
+        assert_eq!((handed(&e), dropped(&e)), (4, 2));
     }
 
     #[test]
@@ -846,14 +917,14 @@ mod tests {
         let (mut e, mut rx) = emitter(false);
         e.drop_event(10, 0).unwrap();
         e.drop_event(11, 0).unwrap();
-        assert_eq!((e.progress().handed, dropped(&e)), (2, 2));
+        assert_eq!((handed(&e), dropped(&e)), (2, 2));
         // The next record starts a chunk of consecutive ordinals.
         e.push(12, b"a\n").unwrap();
         e.push(13, b"b\n").unwrap();
         e.flush().unwrap();
         let chunk = rx.try_recv().unwrap();
         assert_eq!((chunk.first, chunk.ordinals.len()), (12, 0));
-        assert_eq!(e.progress().handed, 4);
+        assert_eq!(handed(&e), 4);
     }
 
     #[test]
@@ -865,7 +936,7 @@ mod tests {
         }
         let chunk = rx.try_recv().expect("the buffered record was sent");
         assert_eq!(chunk.event_count(), 1);
-        assert_eq!(e.progress().handed, 1 + FLUSH_AFTER_DROPS);
+        assert_eq!(handed(&e), 1 + FLUSH_AFTER_DROPS);
         assert_eq!(dropped(&e), FLUSH_AFTER_DROPS);
     }
 
@@ -874,13 +945,69 @@ mod tests {
         let (mut e, mut rx) = emitter(true);
         e.push(10, b"a\n").unwrap();
         e.drop_event(11, 0).unwrap();
-        assert_eq!(e.progress().handed, 0);
+        assert_eq!(handed(&e), 0);
         e.flush().unwrap();
         let chunk = rx.try_recv().unwrap();
         assert_eq!((chunk.first, chunk.event_count()), (10, 1));
-        assert_eq!((e.progress().handed, dropped(&e)), (2, 1));
+        assert_eq!((handed(&e), dropped(&e)), (2, 1));
         e.drop_event(12, 0).unwrap();
-        assert_eq!((e.progress().handed, dropped(&e)), (3, 2));
+        assert_eq!((handed(&e), dropped(&e)), (3, 2));
+    }
+
+    #[test]
+    fn resent_ranges_never_share_a_chunk_and_their_drops_are_not_counted_again() {
+        // Resending 10..13 and 20..22, then everything from 100.
+        let (mut e, mut rx) = emitter_from(false, 100, 10);
+        e.push(10, b"a\n").unwrap();
+        e.drop_event(11, 0).unwrap();
+        e.push(12, b"b\n").unwrap();
+        e.push(20, b"c\n").unwrap();
+        let chunk = rx.try_recv().expect("the gap closed the first chunk");
+        assert_eq!((chunk.first, chunk.ordinals.clone()), (10, vec![10, 12]));
+        // Event 11 was dropped and counted when it was first read.
+        assert_eq!((e.progress().upto, dropped(&e)), (20, 0));
+        e.push(21, b"d\n").unwrap();
+        e.push(100, b"e\n").unwrap();
+        let chunk = rx.try_recv().unwrap();
+        assert_eq!((chunk.first, chunk.event_count()), (20, 2));
+        assert!(chunk.ordinals.is_empty());
+        let ends: Vec<u64> = chunk.records().map(|(o, _)| o.end).collect();
+        assert_eq!(ends, [21, 22]);
+        assert_eq!(e.progress().upto, 100);
+        e.drop_event(101, 0).unwrap();
+        e.push(102, b"f\n").unwrap();
+        // Stopped here, 100 and 102 are still buffered.
+        assert_eq!((e.progress().upto, dropped(&e)), (100, 0));
+        e.flush().unwrap();
+        let chunk = rx.try_recv().unwrap();
+        assert_eq!((chunk.first, chunk.ordinals.clone()), (100, vec![100, 102]));
+        assert_eq!((e.progress().upto, dropped(&e)), (103, 1));
+        assert!(e.progress().any);
+    }
+
+    #[test]
+    fn a_frame_ends_at_a_gap_and_names_the_ordinals_it_covers() {
+        let (mut e, mut rx) = emitter_from(true, 100, 10);
+        assert!(!e.progress().any);
+        e.push(10, b"a\n").unwrap();
+        e.drop_event(11, 0).unwrap();
+        e.push(12, b"b\n").unwrap();
+        e.push(100, b"c\n").unwrap();
+        let chunk = rx.try_recv().expect("the gap closed the frame");
+        let origins: Vec<_> = chunk
+            .records()
+            .map(|(o, _)| (o.ordinals(), o.events))
+            .collect();
+        assert_eq!(origins, [(10..13, 2)]);
+        assert_eq!((e.progress().upto, dropped(&e)), (100, 0));
+        e.flush().unwrap();
+        let chunk = rx.try_recv().unwrap();
+        let origins: Vec<_> = chunk
+            .records()
+            .map(|(o, _)| (o.ordinals(), o.events))
+            .collect();
+        assert_eq!(origins, [(100..101, 1)]);
+        assert_eq!(e.progress().upto, 101);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The seam for continuations: "put this message on that queue". When an
 //! object cannot be finished before the deadline, the function sends its own
-//! queue a continuation (the object and how many events were delivered) and
+//! queue a continuation (the object, where reading goes on, and the events
+//! before it Firehose did not accept, to send again) and
 //! acknowledges the original message, so that a multi-GB object is delivered
 //! over several invocations instead of being redelivered from the start
 //! forever.

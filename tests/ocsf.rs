@@ -21,6 +21,7 @@ use s3_log_forwarder::config::Limits;
 use s3_log_forwarder::filter::Filters;
 use s3_log_forwarder::formats::Format;
 use s3_log_forwarder::ocsf::Schema;
+use s3_log_forwarder::ordinals::Resume;
 use s3_log_forwarder::process::{read_object, Emitted};
 use s3_log_forwarder::record::ObjectContext;
 use s3_log_forwarder::source::decode::Counters;
@@ -46,7 +47,7 @@ fn ocsf_records(data: Vec<u8>, key: &str, format: Format) -> Vec<Value> {
         &|_| Schema::Ocsf,
         &Limits::default(),
         &Filters::default(),
-        0,
+        &Resume::default(),
         &Counters::default(),
         &mut |e| {
             if let Emitted::Record { record, .. } = e {

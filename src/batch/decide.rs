@@ -16,6 +16,7 @@ use super::InvocationReport;
 use crate::envelope::{self, ObjectRef};
 use crate::error::Disposition;
 use crate::filter::DropCounts;
+use crate::ordinals::OrdinalRanges;
 use crate::process::{ObjectError, ObjectErrorKind, ObjectOutcome};
 use crate::sink::batcher::SinkReport;
 use crate::source::SourceError;
@@ -72,13 +73,37 @@ pub(crate) struct ObjectRun {
     pub result: Result<ObjectOutcome, ObjectError>,
 }
 
-/// An object that can go on in a later invocation from event `resume_at`.
+/// An object that can go on in a later invocation from event `resume_at`,
+/// sending again the events in `resend` before it (not accepted).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Unfinished {
     pub message: usize,
     pub object: ObjectRef,
     pub resume_at: u64,
+    pub resend: OrdinalRanges,
     pub why: String,
+}
+
+impl Unfinished {
+    /// Adds the events Firehose did not accept. Lost events that reach
+    /// `resume_at` move it back instead: the continuation reads on from
+    /// the first of them, and carries only the ranges before it.
+    pub fn add_losses(&mut self, lost: &OrdinalRanges) {
+        self.resend.extend(lost);
+        while let Some(from) = self.resend.pop_reaching(self.resume_at) {
+            self.resume_at = self.resume_at.min(from);
+        }
+    }
+
+    /// Whether this invocation got anywhere with the object: what is left
+    /// to send is less than what its message asked for (it goes on from a
+    /// later event, or from the same one with fewer events to resend).
+    /// Without progress a continuation would loop.
+    pub fn made_progress(&self) -> bool {
+        let asked = &self.object;
+        self.resume_at > asked.skip_events
+            || (self.resume_at == asked.skip_events && self.resend.count() < asked.resend.count())
+    }
 }
 
 /// An object after settling, kept by slot to match the sink's report.
@@ -88,6 +113,8 @@ pub(crate) struct Settled {
     pub object: ObjectRef,
     /// Read to the end (or skipped) without error.
     pub parsed: bool,
+    /// When parsed: the ordinal after the object's last event.
+    pub end: u64,
 }
 
 /// The objects after settling: every one by slot, and those that can go on.
@@ -102,10 +129,10 @@ pub(crate) struct SettledObjects {
 pub(crate) enum SinkLosses {
     /// The sink task ended abnormally: nothing is known to be delivered.
     AllLost { why: String },
-    /// For each object slot with records not delivered, the lowest such
-    /// ordinal (empty when everything was delivered).
+    /// For each object slot with records not delivered, their events'
+    /// ordinals (empty when everything was delivered).
     PerObject {
-        lowest: BTreeMap<usize, u64>,
+        lost: BTreeMap<usize, OrdinalRanges>,
         why: String,
     },
 }
@@ -116,7 +143,7 @@ impl SinkLosses {
     pub fn from_sink(sink: Result<&SinkReport, String>) -> Self {
         match sink {
             Ok(report) => SinkLosses::PerObject {
-                lowest: report.unaccepted.clone(),
+                lost: report.unaccepted.clone(),
                 why: sink_why(
                     report
                         .last_error
@@ -135,7 +162,8 @@ fn sink_why(error: &str) -> String {
     format!("Firehose did not accept every record: {error}")
 }
 
-/// A continuation to send: the object goes on from `resume_at`.
+/// A continuation to send: the object goes on from `resume_at`, and its
+/// `resend` ranges are sent again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Continuation {
     pub unfinished: Unfinished,
@@ -209,6 +237,7 @@ pub(crate) fn settle_objects(
         } = run;
         let state = &mut states[message];
         let mut parsed = false;
+        let mut end = 0;
         match result {
             Err(
                 e @ ObjectError {
@@ -220,23 +249,33 @@ pub(crate) fn settle_objects(
                     ..
                 },
             ) if can_continue => {
-                // The continuation goes on after these drops: count them now.
-                if let ObjectErrorKind::Deadline { dropped, .. } = &e.kind {
-                    add_dropped(report, dropped);
-                }
                 let why = e.to_string();
-                settled.unfinished.insert(
-                    slot,
-                    Unfinished {
-                        message,
-                        object: object.clone(),
-                        resume_at,
-                        why,
-                    },
-                );
+                let mut resend = OrdinalRanges::new();
+                // The continuation goes on after these drops: count them now.
+                if let ObjectErrorKind::Deadline {
+                    dropped,
+                    resend: left,
+                    ..
+                } = e.kind
+                {
+                    add_dropped(report, &dropped);
+                    resend = left;
+                }
+                let mut unfinished = Unfinished {
+                    message,
+                    object: object.clone(),
+                    resume_at,
+                    resend: OrdinalRanges::new(),
+                    why,
+                };
+                // Ranges at or past `resume_at` (only a hand-written body
+                // has them) are read from there anyway.
+                unfinished.add_losses(&resend);
+                settled.unfinished.insert(slot, unfinished);
             }
             Ok(outcome) => {
                 parsed = true;
+                end = object.skip_events + outcome.events;
                 if let Some(reason) = outcome.skipped {
                     report.objects_skipped += 1;
                     *report.skipped_by_reason.entry(reason).or_default() += 1;
@@ -250,6 +289,7 @@ pub(crate) fn settle_objects(
             message,
             object,
             parsed,
+            end,
         });
     }
     settled
@@ -309,41 +349,43 @@ fn add_dropped(report: &mut InvocationReport, dropped: &DropCounts) {
     }
 }
 
-/// Applies what the sink could not deliver: an unfinished object goes on
-/// from its first lost record; a parsed object becomes unfinished when it
-/// `can_continue`; otherwise its message is retried. All lost fails every
-/// message.
+/// Applies what the sink could not deliver: an unfinished object resends
+/// its lost events (and goes on from the first of them when they reach
+/// where it stopped); a parsed object becomes unfinished, to resend them,
+/// when it `can_continue`; otherwise its message is retried. All lost fails
+/// every message.
 pub(crate) fn apply_sink_losses(
     losses: &SinkLosses,
     settled: &mut SettledObjects,
     states: &mut [MessageState],
     can_continue: bool,
 ) {
-    let (lowest, why) = match losses {
+    let (lost, why) = match losses {
         SinkLosses::AllLost { why } => {
             for state in states.iter_mut() {
                 state.fail(Disposition::Retry, why.clone());
             }
             return;
         }
-        SinkLosses::PerObject { lowest, why } => (lowest, why),
+        SinkLosses::PerObject { lost, why } => (lost, why),
     };
-    for (&slot, &first_lost) in lowest {
+    for (&slot, lost) in lost {
         let Some(object) = settled.by_slot.get(slot) else {
             continue;
         };
         match settled.unfinished.get_mut(&slot) {
-            Some(unfinished) => unfinished.resume_at = unfinished.resume_at.min(first_lost),
+            Some(unfinished) => unfinished.add_losses(lost),
             None if can_continue && object.parsed => {
-                settled.unfinished.insert(
-                    slot,
-                    Unfinished {
-                        message: object.message,
-                        object: object.object.clone(),
-                        resume_at: first_lost,
-                        why: why.clone(),
-                    },
-                );
+                // Read to the end: nothing left to read, only to resend.
+                let mut unfinished = Unfinished {
+                    message: object.message,
+                    object: object.object.clone(),
+                    resume_at: object.end.max(object.object.skip_events),
+                    resend: OrdinalRanges::new(),
+                    why: why.clone(),
+                };
+                unfinished.add_losses(lost);
+                settled.unfinished.insert(slot, unfinished);
             }
             None => states[object.message].fail(Disposition::Retry, why.clone()),
         }
@@ -351,8 +393,9 @@ pub(crate) fn apply_sink_losses(
 }
 
 /// Chooses, for each unfinished object, a continuation or a retry of its
-/// message: a failed message, a continuation without progress (it would
-/// loop), no requeue or no queue to send to all mean retry.
+/// message: a failed message, a continuation without progress (nothing of
+/// the object accepted: it would loop), no requeue or no queue to send to
+/// all mean retry.
 pub(crate) fn choose_continuations(
     unfinished: BTreeMap<usize, Unfinished>,
     states: &mut [MessageState],
@@ -362,9 +405,8 @@ pub(crate) fn choose_continuations(
     let mut continuations = Vec::new();
     for unfinished in unfinished.into_values() {
         let state = &mut states[unfinished.message];
-        let progress = unfinished.resume_at > unfinished.object.skip_events;
         match state.queue_arn.clone() {
-            Some(queue_arn) if !state.failed() && progress && can_requeue => {
+            Some(queue_arn) if !state.failed() && unfinished.made_progress() && can_requeue => {
                 continuations.push(Continuation {
                     unfinished,
                     queue_arn,
@@ -445,14 +487,34 @@ mod tests {
             .collect()
     }
 
+    type Pairs = &'static [(u64, u64)];
+    /// (skip_events, resend asked, resume_at, resend left, message already
+    /// failed, requeue, queue known, continued)
+    type ContinuationCase = (u64, Pairs, u64, Pairs, bool, bool, bool, bool);
+    /// (parsed, unfinished at, can continue, lost, resume at, resend,
+    /// message failed)
+    type LossCase = (bool, Option<u64>, bool, Pairs, Option<u64>, Pairs, bool);
+
+    fn ranges(pairs: &[(u64, u64)]) -> OrdinalRanges {
+        let mut set = OrdinalRanges::new();
+        for &(from, to) in pairs {
+            set.insert(from..to);
+        }
+        set
+    }
+
     fn unfinished(message: usize, skip_events: u64, resume_at: u64) -> Unfinished {
         Unfinished {
             message,
             object: object("k", skip_events),
             resume_at,
+            resend: OrdinalRanges::new(),
             why: "deadline".into(),
         }
     }
+
+    /// Parsed objects end at event 20.
+    const END: u64 = 20;
 
     fn settled(parsed: bool, unfinished_at: Option<u64>) -> SettledObjects {
         let mut settled = SettledObjects {
@@ -460,6 +522,7 @@ mod tests {
                 message: 0,
                 object: object("k", 0),
                 parsed,
+                end: if parsed { END } else { 0 },
             }],
             unfinished: BTreeMap::new(),
         };
@@ -469,9 +532,9 @@ mod tests {
         settled
     }
 
-    fn lost(slot: usize, first_lost: u64) -> SinkLosses {
+    fn lost(slot: usize, lost: &[(u64, u64)]) -> SinkLosses {
         SinkLosses::PerObject {
-            lowest: BTreeMap::from([(slot, first_lost)]),
+            lost: BTreeMap::from([(slot, ranges(lost))]),
             why: "throttled".into(),
         }
     }
@@ -497,18 +560,28 @@ mod tests {
 
     #[test]
     fn continuation_or_retry() {
-        // (skip_events, resume_at, message already failed, requeue, queue known) -> continued
-        let table = [
-            (0, 10, false, true, true, true),
-            (5, 10, false, true, true, true),
+        const NONE: Pairs = &[];
+        // (skip_events, resend asked, resume_at, resend left, message
+        // already failed, requeue, queue known) -> continued
+        let table: [ContinuationCase; 12] = [
+            (0, NONE, 10, NONE, false, true, true, true),
+            (5, NONE, 10, NONE, false, true, true, true),
             // Without progress a continuation would loop.
-            (5, 5, false, true, true, false),
-            (5, 3, false, true, true, false),
-            (0, 10, true, true, true, false),
-            (0, 10, false, false, true, false),
-            (0, 10, false, true, false, false),
+            (5, NONE, 5, NONE, false, true, true, false),
+            (5, NONE, 3, NONE, false, true, true, false),
+            // Resending: fewer events left to resend is progress...
+            (5, &[(1, 3)], 5, &[(2, 3)], false, true, true, true),
+            // ...the same, or more (ranges joined), is not...
+            (5, &[(1, 3)], 5, &[(1, 3)], false, true, true, false),
+            (5, &[(1, 3)], 5, &[(0, 4)], false, true, true, false),
+            // ...unless it went on past where it was asked to.
+            (5, &[(1, 3)], 9, &[(0, 4)], false, true, true, true),
+            (5, &[(1, 3)], 9, &[(1, 3)], false, true, true, true),
+            (0, NONE, 10, NONE, true, true, true, false),
+            (0, NONE, 10, NONE, false, false, true, false),
+            (0, NONE, 10, NONE, false, true, false, false),
         ];
-        for (skip, resume_at, failed, requeue, queue, continued) in table {
+        for (skip, asked, resume_at, left, failed, requeue, queue, continued) in table {
             let mut s = states(1);
             if failed {
                 s[0].fail(Disposition::Poison, "earlier".into());
@@ -517,13 +590,12 @@ mod tests {
                 s[0].queue_arn = None;
             }
             let mut report = InvocationReport::default();
-            let chosen = choose_continuations(
-                BTreeMap::from([(0, unfinished(0, skip, resume_at))]),
-                &mut s,
-                &mut report,
-                requeue,
-            );
-            let case = (skip, resume_at, failed, requeue, queue);
+            let mut item = unfinished(0, skip, resume_at);
+            item.object.resend = ranges(asked);
+            item.resend = ranges(left);
+            let chosen =
+                choose_continuations(BTreeMap::from([(0, item)]), &mut s, &mut report, requeue);
+            let case = (skip, asked, resume_at, left, failed, requeue, queue);
             assert_eq!(chosen.len() == 1, continued, "{case:?}");
             assert_eq!(s[0].failed(), !continued || failed, "{case:?}");
             assert_eq!(report.objects_failed, usize::from(!continued), "{case:?}");
@@ -541,26 +613,59 @@ mod tests {
 
     #[test]
     fn sink_losses() {
-        // (parsed, unfinished at, can continue, first lost) -> (resume at, message failed)
-        let table = [
-            // A continued object goes on from its first lost record.
-            (false, Some(10), true, 4, Some(4), false),
-            (false, Some(3), true, 8, Some(3), false),
-            // A finished object is continued from its first lost record...
-            (true, None, true, 6, Some(6), false),
+        // (parsed, unfinished at, can continue, lost) -> (resume at, resend, message failed)
+        let table: [LossCase; 9] = [
+            // A continued object goes on where it stopped and resends only
+            // what was lost...
+            (false, Some(10), true, &[(4, 5)], Some(10), &[(4, 5)], false),
+            (
+                false,
+                Some(10),
+                true,
+                &[(1, 2), (4, 6)],
+                Some(10),
+                &[(1, 2), (4, 6)],
+                false,
+            ),
+            // ...or from the first lost event when the losses reach where
+            // it stopped.
+            (
+                false,
+                Some(10),
+                true,
+                &[(4, 5), (8, 10)],
+                Some(8),
+                &[(4, 5)],
+                false,
+            ),
+            (false, Some(3), true, &[(8, 9)], Some(3), &[], false),
+            // A finished object is continued to resend its lost events...
+            (true, None, true, &[(6, 7)], Some(END), &[(6, 7)], false),
+            (
+                true,
+                None,
+                true,
+                &[(6, 7), (15, END)],
+                Some(15),
+                &[(6, 7)],
+                false,
+            ),
+            (true, None, true, &[(0, END)], Some(0), &[], false),
             // ...or its message retried when it cannot continue.
-            (true, None, false, 6, None, true),
+            (true, None, false, &[(6, 7)], None, &[], true),
             // An object that failed is not continued.
-            (false, None, true, 6, None, true),
+            (false, None, true, &[(6, 7)], None, &[], true),
         ];
-        for (parsed, unfinished_at, can_continue, first_lost, resume_at, failed) in table {
+        for (parsed, unfinished_at, can_continue, lost_ranges, resume_at, resend, failed) in table {
             let mut s = states(1);
             let mut objects = settled(parsed, unfinished_at);
-            apply_sink_losses(&lost(0, first_lost), &mut objects, &mut s, can_continue);
-            let case = (parsed, unfinished_at, can_continue, first_lost);
+            apply_sink_losses(&lost(0, lost_ranges), &mut objects, &mut s, can_continue);
+            let case = (parsed, unfinished_at, can_continue, lost_ranges);
+            let got = objects.unfinished.get(&0);
+            assert_eq!(got.map(|u| u.resume_at), resume_at, "{case:?}");
             assert_eq!(
-                objects.unfinished.get(&0).map(|u| u.resume_at),
-                resume_at,
+                got.map(|u| u.resend.clone()).unwrap_or_default(),
+                ranges(resend),
                 "{case:?}"
             );
             assert_eq!(s[0].failed(), failed, "{case:?}");
@@ -568,10 +673,55 @@ mod tests {
     }
 
     #[test]
+    fn a_continuation_whose_every_event_was_lost_is_retried_not_continued() {
+        // Asked to resend 10..20 and go on from 100; it stopped at 150 with
+        // the ranges sent, and Firehose accepted none of it.
+        let asked = ObjectRef {
+            resend: ranges(&[(10, 20)]),
+            ..object("k", 100)
+        };
+        let mut objects = SettledObjects::default();
+        objects.by_slot.push(Settled {
+            message: 0,
+            object: asked.clone(),
+            parsed: false,
+            end: 0,
+        });
+        let stopped = Unfinished {
+            object: asked,
+            resume_at: 150,
+            ..unfinished(0, 100, 150)
+        };
+        objects.unfinished.insert(0, stopped);
+        let mut s = states(1);
+        let losses = lost(0, &[(10, 20), (100, 150)]);
+        apply_sink_losses(&losses, &mut objects, &mut s, true);
+        let left = &objects.unfinished[&0];
+        assert_eq!((left.resume_at, &left.resend), (100, &ranges(&[(10, 20)])));
+        let mut report = InvocationReport::default();
+        let chosen = choose_continuations(objects.unfinished.clone(), &mut s, &mut report, true);
+        assert!(chosen.is_empty());
+        assert_eq!(
+            s[0].failure.as_ref().map(|f| f.disposition),
+            Some(Disposition::Retry)
+        );
+
+        // One event of the resent range accepted is progress.
+        let mut s = states(1);
+        let left = objects.unfinished.get_mut(&0).unwrap();
+        left.resume_at = 150;
+        left.resend = OrdinalRanges::new();
+        left.add_losses(&ranges(&[(10, 19), (100, 150)]));
+        let chosen = choose_continuations(objects.unfinished, &mut s, &mut report, true);
+        assert_eq!(chosen.len(), 1);
+        assert_eq!(chosen[0].unfinished.resend, ranges(&[(10, 19)]));
+    }
+
+    #[test]
     fn sink_loss_of_an_unknown_slot_changes_nothing() {
         let mut s = states(1);
         let mut objects = settled(true, None);
-        apply_sink_losses(&lost(7, 0), &mut objects, &mut s, true);
+        apply_sink_losses(&lost(7, &[(0, 1)]), &mut objects, &mut s, true);
         assert!(objects.unfinished.is_empty());
         assert!(!s[0].failed());
     }
@@ -642,6 +792,7 @@ mod tests {
         let deadline = |resume_at, n| {
             let kind = ObjectErrorKind::Deadline {
                 resume_at,
+                resend: ranges(&[(0, 1)]),
                 dropped: dropped(n),
             };
             ObjectError::new(&object("k", 0), kind)
@@ -679,6 +830,9 @@ mod tests {
         assert_eq!(report.objects_failed, 1);
         assert_eq!(report.objects_not_found, 1);
         assert_eq!(settled.unfinished.keys().copied().collect::<Vec<_>>(), [1]);
+        // The ranges it did not reach are still to send.
+        assert_eq!(settled.unfinished[&1].resend, ranges(&[(0, 1)]));
+        assert_eq!(settled.by_slot[0].end, 3);
         assert_eq!(
             dispositions(&s),
             [None, None, Some(Disposition::Retry), None]

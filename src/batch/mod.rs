@@ -199,12 +199,14 @@ impl<S: ObjectStore, F: Firehose> Forwarder<S, F> {
         {
             let state = &mut states[unfinished.message];
             let (obj, resume_at, why) = (&unfinished.object, unfinished.resume_at, unfinished.why);
-            let body = envelope::continuation_body(obj, resume_at);
+            let resend = &unfinished.resend;
+            let body = envelope::continuation_body(obj, resume_at, resend);
+            let resend_events = resend.count();
             let sent = tokio::time::timeout_at(deadline, requeue.send(&queue_arn, body)).await;
             let failed = match sent {
                 Ok(Ok(())) => {
                     report.objects_continued += 1;
-                    info!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, resume_at, reason = %why, "object not finished in this invocation; continuation sent, a later invocation goes on from event resume_at");
+                    info!(message_id = %state.id, bucket = %obj.bucket, key = %obj.key, resume_at, resend_events, reason = %why, "object not finished in this invocation; continuation sent, a later invocation goes on from event resume_at and sends again the resend_events events before it that were not accepted");
                     continue;
                 }
                 Ok(Err(e)) => format!("{why}; the continuation could not be sent: {e}"),

@@ -15,6 +15,7 @@
 //! (fewer while the stream throttles: see `pace`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -25,6 +26,7 @@ use tokio::time::Instant;
 
 use super::pace::Pace;
 use super::{is_throttle_code, Firehose, MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
+use crate::ordinals::OrdinalRanges;
 use crate::routes::{Route, Routes};
 
 /// Records of one object of one message, in order, written back to back
@@ -59,21 +61,31 @@ pub enum Pieces {
     /// One newline-terminated event each; the batcher makes them records
     /// (one each, or packed).
     Events,
-    /// One finished record (a compressed frame) of `events` events; the
-    /// chunk holds exactly one piece.
-    Frame { events: u32 },
+    /// One finished record (a compressed frame) of `events` events, the
+    /// last before ordinal `end` (events a filter dropped may lie between);
+    /// the chunk holds exactly one piece.
+    Frame { events: u32, end: u64 },
 }
 
-/// Where a record comes from: `events` consecutive events of one object,
-/// the first with `ordinal` (one event unless records are packed).
+/// Where a record comes from: `events` events of one object, the first
+/// with `ordinal`, the last before `end` (one event unless records are
+/// packed; events between them that a filter dropped are in no record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Origin {
     pub msg: usize,
     pub object: usize,
     pub ordinal: u64,
     pub events: u32,
+    pub end: u64,
     /// The route it takes.
     pub route: usize,
+}
+
+impl Origin {
+    /// The ordinals the record accounts for.
+    pub fn ordinals(&self) -> Range<u64> {
+        self.ordinal..self.end
+    }
 }
 
 /// How consecutive events are cut into records: at most `max_bytes` and
@@ -131,15 +143,25 @@ impl Chunk {
         }
     }
 
-    /// One finished record of `events` events.
-    pub fn frame(msg: usize, object: usize, first: u64, data: Bytes, events: u32) -> Self {
+    /// One finished record of `events` events, from ordinal `first` to
+    /// before `end`.
+    pub fn frame(
+        msg: usize,
+        object: usize,
+        ordinals: Range<u64>,
+        data: Bytes,
+        events: u32,
+    ) -> Self {
         Chunk {
             msg,
             object,
-            first,
+            first: ordinals.start,
             ends: vec![data.len()],
             data,
-            pieces: Pieces::Frame { events },
+            pieces: Pieces::Frame {
+                events,
+                end: ordinals.end,
+            },
             ordinals: Vec::new(),
             route: 0,
             identity: 0,
@@ -150,7 +172,7 @@ impl Chunk {
     pub fn event_count(&self) -> u64 {
         match self.pieces {
             Pieces::Events => self.ends.len() as u64,
-            Pieces::Frame { events } => u64::from(events),
+            Pieces::Frame { events, .. } => u64::from(events),
         }
     }
 
@@ -183,15 +205,16 @@ impl Chunk {
             let end = self.ends[i - 1];
             let rec = self.data.slice(start..end);
             start = end;
-            let events = match self.pieces {
-                Pieces::Events => (i - first) as u32,
-                Pieces::Frame { events } => events,
+            let (events, end) = match self.pieces {
+                Pieces::Events => ((i - first) as u32, self.ordinal_of(i - 1) + 1),
+                Pieces::Frame { events, end } => (events, end),
             };
             let origin = Origin {
                 msg: self.msg,
                 object: self.object,
                 ordinal: self.ordinal_of(first),
                 events,
+                end,
                 route: self.route,
             };
             Some((origin, rec))
@@ -300,9 +323,9 @@ impl SinkOptions {
 pub struct SinkReport {
     /// Messages with at least one record that was not delivered.
     pub failed_messages: BTreeSet<usize>,
-    /// For each object with records not delivered, the lowest such ordinal
-    /// (everything before it in the object was delivered or handed earlier).
-    pub unaccepted: BTreeMap<usize, u64>,
+    /// For each object (by slot) with records not delivered, the ordinals
+    /// of their events (bounded: a few more when there are many ranges).
+    pub unaccepted: BTreeMap<usize, OrdinalRanges>,
     pub records_sent: u64,
     pub records_failed: u64,
     pub bytes_sent: u64,
@@ -323,19 +346,17 @@ impl SinkReport {
     /// Counts a record that was not delivered.
     pub fn lose(&mut self, origin: Origin) {
         self.failed_messages.insert(origin.msg);
-        let lowest = self
-            .unaccepted
+        self.unaccepted
             .entry(origin.object)
-            .or_insert(origin.ordinal);
-        *lowest = (*lowest).min(origin.ordinal);
+            .or_default()
+            .insert(origin.ordinals());
         self.records_failed += 1;
     }
 
     fn merge(&mut self, other: SinkReport) {
         self.failed_messages.extend(other.failed_messages);
-        for (object, ordinal) in other.unaccepted {
-            let lowest = self.unaccepted.entry(object).or_insert(ordinal);
-            *lowest = (*lowest).min(ordinal);
+        for (object, lost) in other.unaccepted {
+            self.unaccepted.entry(object).or_default().extend(&lost);
         }
         self.records_sent += other.records_sent;
         self.events_sent += other.events_sent;
@@ -450,7 +471,9 @@ fn collect(report: &mut SinkReport, done: Result<SinkReport, tokio::task::JoinEr
         // message. There is no message index to blame, hence usize::MAX.
         Err(e) => {
             report.failed_messages.insert(usize::MAX);
-            report.unaccepted.insert(usize::MAX, 0);
+            report
+                .unaccepted
+                .insert(usize::MAX, OrdinalRanges::from(0..u64::MAX));
             report.last_error = Some(format!("a Firehose send task failed: {e}"));
         }
     }
@@ -734,28 +757,30 @@ mod tests {
     fn records_name_their_own_first_event_when_events_were_dropped_between() {
         // Pieces are events 10, 12 and 15 (11, 13 and 14 were dropped).
         let c = chunk(0, &[b"a\n", b"b\n", b"c\n"]).with_ordinals(vec![10, 12, 15]);
-        let origins = |limits| -> Vec<(u64, u32)> {
+        let origins = |limits| -> Vec<(u64, u32, u64)> {
             c.packed(limits)
-                .map(|(o, _)| (o.ordinal, o.events))
+                .map(|(o, _)| (o.ordinal, o.events, o.end))
                 .collect()
         };
         assert_eq!(
             origins(PackLimits::ONE_PER_RECORD),
-            vec![(10, 1), (12, 1), (15, 1)]
+            vec![(10, 1, 11), (12, 1, 13), (15, 1, 16)]
         );
         let two = PackLimits {
             max_bytes: 1_000,
             max_events: 2,
         };
-        assert_eq!(origins(two), vec![(10, 2), (15, 1)]);
+        // The first record holds events 10 and 12: it accounts for 10 to 12.
+        assert_eq!(origins(two), vec![(10, 2, 13), (15, 1, 16)]);
     }
 
     #[tokio::test]
     async fn a_frame_is_sent_as_one_record_and_counts_its_events() {
         let fh = Arc::new(MemFirehose::new().then(Reply::Partial(vec![1])));
         let frames = vec![
-            Chunk::frame(2, 5, 0, Bytes::from_static(b"frame-a"), 40),
-            Chunk::frame(2, 5, 40, Bytes::from_static(b"frame-b"), 7),
+            Chunk::frame(2, 5, 0..40, Bytes::from_static(b"frame-a"), 40),
+            // Seven events, and three a filter dropped among them.
+            Chunk::frame(2, 5, 40..50, Bytes::from_static(b"frame-b"), 7),
         ];
         let mut o = opts();
         o.max_attempts = 1;
@@ -765,8 +790,11 @@ mod tests {
         });
         let report = run_with(fh.clone(), frames, o).await;
         assert_eq!(fh.call_sizes(), vec![2]);
-        // The second frame (events 40-46) was rejected: its first event is reported.
-        assert_eq!(report.unaccepted.get(&5), Some(&40));
+        // The second frame (events 40-49) was rejected: its ordinals are reported.
+        assert_eq!(
+            report.unaccepted.get(&5),
+            Some(&OrdinalRanges::from(40..50))
+        );
         assert_eq!(report.events_sent, 40);
         assert_eq!(report.records_sent, 1);
     }
@@ -787,9 +815,30 @@ mod tests {
         });
         let report = run_with(fh.clone(), vec![c], o).await;
         // Records are "a\nb\n" (events 100-101) and "c\nd\n" (102-103); the second fails.
-        assert_eq!(report.unaccepted.get(&4), Some(&102));
+        assert_eq!(
+            report.unaccepted.get(&4),
+            Some(&OrdinalRanges::from(102..104))
+        );
         assert!(report.failed_messages.contains(&4));
         assert_eq!(report.events_sent, 2);
+    }
+
+    #[tokio::test]
+    async fn every_refused_record_is_reported_not_only_the_first() {
+        // Records 1, 2 and 4 of six are refused on every attempt.
+        let fh = Arc::new(
+            MemFirehose::new()
+                .then(Reply::Partial(vec![1, 2, 4]))
+                .then_times(4, Reply::Partial(vec![0, 1, 2])),
+        );
+        let mut c = chunk(3, &[b"a\n", b"b\n", b"c\n", b"d\n", b"e\n", b"f\n"]);
+        c.first = 20;
+        let report = run_with(fh.clone(), vec![c], opts()).await;
+        let mut want = OrdinalRanges::from(21..23);
+        want.insert(24..25);
+        assert_eq!(report.unaccepted.get(&3), Some(&want));
+        assert_eq!(report.records_failed, 3);
+        assert_eq!(report.records_sent, 3);
     }
 
     #[tokio::test]
