@@ -1006,13 +1006,7 @@ mod tests {
 
     #[test]
     fn auth_protocol_captions_agree_with_the_ocsf_schema() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/ocsf/schema/ocsf-1.1.0.json.gz"
-        );
-        let file = std::fs::File::open(path).unwrap();
-        let schema: serde_json::Value =
-            serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap();
+        let schema = crate::ocsf::testing::schema();
         let protocols =
             &schema["classes"]["authentication"]["attributes"]["auth_protocol_id"]["enum"];
         for (id, caption) in AUTH_PROTOCOLS {

@@ -264,28 +264,10 @@ fn finding<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocsf::Converter;
+    use crate::ocsf::testing::get;
 
     fn convert(fields: &[(&'static str, FieldValue<'static>)]) -> Vec<(&'static str, String)> {
-        let mut ev = ParsedEvent::new("aws.firewall", "");
-        for (k, v) in fields {
-            ev.fields.push(k, v.clone());
-        }
-        let c = Converter::new(
-            crate::formats::Format::NetworkFirewall,
-            "2026-01-01T00:00:00Z",
-        );
-        c.convert(&ev)
-            .fields
-            .iter()
-            .map(|(k, v)| (*k, format!("{v:?}")))
-            .collect()
-    }
-
-    fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
-        out.iter()
-            .find(|(k, _)| *k == path)
-            .map(|(_, v)| v.as_str())
+        crate::ocsf::testing::convert(crate::formats::Format::NetworkFirewall, fields)
     }
 
     fn s(v: &'static str) -> FieldValue<'static> {

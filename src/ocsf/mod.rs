@@ -516,19 +516,68 @@ pub fn value<'a>(ev: &ParsedEvent<'a>, path: &str) -> Option<FieldValue<'a>> {
     ev.fields.get(path).cloned()
 }
 
+/// What the mappings' unit tests share: the schema, and an event
+/// converted with a format's mapping as (path, value) pairs.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::formats::Format;
+
+    /// The OCSF 1.1.0 schema (the server's export, `tests/data/ocsf/schema`).
+    pub fn schema() -> serde_json::Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/ocsf/schema/ocsf-1.1.0.json.gz"
+        );
+        let file = std::fs::File::open(path).unwrap();
+        serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap()
+    }
+
+    /// The OCSF fields of an ECS event of `format` with `fields`, each
+    /// value as its `Debug` text.
+    pub fn convert(
+        format: Format,
+        fields: &[(&'static str, FieldValue<'static>)],
+    ) -> Vec<(&'static str, String)> {
+        let mut ev = ParsedEvent::new(format.dataset(), "");
+        for (k, v) in fields {
+            ev.fields.push(k, v.clone());
+        }
+        Converter::new(format, "2026-01-01T00:00:00Z")
+            .convert(&ev)
+            .fields
+            .iter()
+            .map(|(k, v)| (*k, format!("{v:?}")))
+            .collect()
+    }
+
+    /// The same with text values.
+    pub fn convert_text(
+        format: Format,
+        fields: &[(&'static str, &'static str)],
+    ) -> Vec<(&'static str, String)> {
+        let fields: Vec<(&'static str, FieldValue<'static>)> = fields
+            .iter()
+            .map(|(k, v)| (*k, FieldValue::Str(Cow::Borrowed(*v))))
+            .collect();
+        convert(format, &fields)
+    }
+
+    /// The value at `path` of a [`convert`]ed event.
+    pub fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
+        out.iter()
+            .find(|(k, _)| *k == path)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn the_class_table_agrees_with_the_ocsf_schema() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/data/ocsf/schema/ocsf-1.1.0.json.gz"
-        );
-        let file = std::fs::File::open(path).unwrap();
-        let schema: serde_json::Value =
-            serde_json::from_reader(flate2::read::GzDecoder::new(file)).unwrap();
+        let schema = testing::schema();
         assert_eq!(schema["version"], VERSION);
         for class in CLASSES {
             let def = if class.uid == 0 {

@@ -203,29 +203,10 @@ fn answers_of(v: &FieldValue<'_>) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::ocsf::Converter;
+    use crate::ocsf::testing::get;
 
     fn convert(fields: &[(&'static str, &'static str)]) -> Vec<(&'static str, String)> {
-        let mut ev = ParsedEvent::new("aws.route53_resolver", "");
-        for (k, v) in fields {
-            ev.fields.str(k, *v);
-        }
-        let c = Converter::new(
-            crate::formats::Format::Route53Resolver,
-            "2026-01-01T00:00:00Z",
-        );
-        c.convert(&ev)
-            .fields
-            .iter()
-            .map(|(k, v)| (*k, format!("{v:?}")))
-            .collect()
-    }
-
-    fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
-        out.iter()
-            .find(|(k, _)| *k == path)
-            .map(|(_, v)| v.as_str())
+        crate::ocsf::testing::convert_text(crate::formats::Format::Route53Resolver, fields)
     }
 
     #[test]

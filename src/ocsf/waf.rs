@@ -331,25 +331,10 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ocsf::Converter;
+    use crate::ocsf::testing::get;
 
     fn convert(fields: &[(&'static str, &'static str)]) -> Vec<(&'static str, String)> {
-        let mut ev = ParsedEvent::new("aws.waf", "");
-        for (k, v) in fields {
-            ev.fields.str(k, *v);
-        }
-        let c = Converter::new(crate::formats::Format::Waf, "2026-01-01T00:00:00Z");
-        c.convert(&ev)
-            .fields
-            .iter()
-            .map(|(k, v)| (*k, format!("{v:?}")))
-            .collect()
-    }
-
-    fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
-        out.iter()
-            .find(|(k, _)| *k == path)
-            .map(|(_, v)| v.as_str())
+        crate::ocsf::testing::convert_text(crate::formats::Format::Waf, fields)
     }
 
     #[test]
@@ -423,7 +408,7 @@ mod tests {
         ev.fields.str("rule.id", "r1");
         ev.fields
             .raw("aws.waf.terminating_rule_match_details", details);
-        let c = Converter::new(crate::formats::Format::Waf, "2026-01-01T00:00:00Z");
+        let c = crate::ocsf::Converter::new(crate::formats::Format::Waf, "2026-01-01T00:00:00Z");
         let out: Vec<_> = c
             .convert(&ev)
             .fields
