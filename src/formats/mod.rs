@@ -192,7 +192,7 @@ format_table! {
         parse: framing::parse_records::<elb::ElbLine>,
         doc: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html",
         example_key: "AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/11/22/111122223333_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261122T2055Z_10.0.0.1_2k8n5f3a.log.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::elb::MAPPING),
     }
     /// S3 server access logs, every vintage (later ones append fields).
     S3Access in s3access {
