@@ -225,7 +225,7 @@ format_table! {
         parse: framing::parse_lines::<cloudfront::CloudFrontLines>,
         doc: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
         example_key: "cloudfront/E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::cloudfront::MAPPING),
     }
     /// GuardDuty findings exported to S3 (JSON lines, or JSON documents).
     GuardDuty in guardduty {

@@ -139,7 +139,7 @@ fn title_case(m: &str) -> String {
 
 /// A number of seconds (or milliseconds, with `scale` 1) as integer
 /// milliseconds, when it is one and not negative.
-pub(super) fn ms(v: Option<&FieldValue<'_>>, scale: f64) -> Option<u64> {
+fn ms(v: Option<&FieldValue<'_>>, scale: f64) -> Option<u64> {
     let n = match v? {
         FieldValue::F64(n) => *n,
         FieldValue::U64(n) => *n as f64,
@@ -151,7 +151,7 @@ pub(super) fn ms(v: Option<&FieldValue<'_>>, scale: f64) -> Option<u64> {
 }
 
 /// Whether `s` is an IP address.
-pub(super) fn is_ip(s: &str) -> bool {
+fn is_ip(s: &str) -> bool {
     s.parse::<std::net::IpAddr>().is_ok()
 }
 
@@ -345,7 +345,7 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::formats::Format;
     use crate::ocsf::Converter;
 

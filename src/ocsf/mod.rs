@@ -16,6 +16,7 @@
 //! as `INCLUDE_EVENT_ORIGINAL` says) and, for a line that did not parse,
 //! `message`.
 
+pub mod cloudfront;
 pub mod elb;
 pub mod firewall;
 pub mod route53;
