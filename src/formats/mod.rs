@@ -240,7 +240,7 @@ format_table! {
         parse: guardduty::parse,
         doc: "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html",
         example_key: "AWSLogs/111122223333/GuardDuty/us-east-1/2026/11/22/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.jsonl.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::guardduty::MAPPING),
     }
     /// AWS WAF web ACL traffic logs.
     Waf in waf {

@@ -19,6 +19,7 @@
 pub mod cloudfront;
 pub mod elb;
 pub mod firewall;
+pub mod guardduty;
 pub mod route53;
 pub mod vpcflow;
 pub mod waf;
