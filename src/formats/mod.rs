@@ -207,7 +207,7 @@ format_table! {
         parse: framing::parse_records::<s3access::AccessLine>,
         doc: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html",
         example_key: "s3-access-logs/2026-11-22-20-55-04-1A2B3C4D5E6F7A8B",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::s3access::MAPPING),
     }
     /// CloudFront standard (access) logs in W3C format.
     CloudFront in cloudfront {

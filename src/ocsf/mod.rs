@@ -21,6 +21,7 @@ pub mod elb;
 pub mod firewall;
 pub mod guardduty;
 pub mod route53;
+pub mod s3access;
 pub mod vpcflow;
 pub mod waf;
 
