@@ -194,6 +194,7 @@ fn endpoint(ev: &ParsedEvent<'_>, side: &str) -> Option<Value> {
 
 /// The resource kinds GuardDuty describes, with the keys that name one:
 /// (detail field, `type`, uid keys, name keys).
+#[rustfmt::skip]
 const RESOURCES: &[(&str, &str, &[&str], &[&str])] = &[
     ("aws.guardduty.resource.instance_details", "Instance", &["instanceId"], &[]),
     ("aws.guardduty.resource.access_key_details", "AccessKey", &["accessKeyId"], &["userName"]),
@@ -239,7 +240,7 @@ fn key_text<'v>(obj: &'v Value, key: &str) -> Option<&'v str> {
 fn resources<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) {
     let mut out = Vec::new();
     for (path, kind, uids, names) in RESOURCES {
-        let Some(raw) = ev.fields.get(*path) else {
+        let Some(raw) = ev.fields.get(path) else {
             continue;
         };
         let detail = json_of(raw);
@@ -466,8 +467,7 @@ mod tests {
         // Updated after it was created; severity 2 is Low.
         assert_eq!(get(&out, "activity_id"), Some("U64(2)"));
         assert_eq!(get(&out, "severity_id"), Some("U64(2)"));
-        assert!(get(&out, "finding_info.uid")
-            .is_some_and(|u| u.contains("arn:aws:guardduty:")));
+        assert!(get(&out, "finding_info.uid").is_some_and(|u| u.contains("arn:aws:guardduty:")));
         assert!(get(&out, "finding_info.title").is_some());
         assert!(get(&out, "finding_info.types").is_some());
         assert!(get(&out, "resources").is_some_and(|r| r.contains("\\\"type\\\":\\\"Instance\\\"")));

@@ -234,10 +234,7 @@ mod tests {
         let out = ocsf(Format::S3Access, line);
         assert_eq!(get(&out, "class_uid"), Some("U64(6003)"));
         assert_eq!(get(&out, "activity_id"), Some("U64(2)"));
-        assert_eq!(
-            get(&out, "api.operation"),
-            Some("Str(\"REST.GET.OBJECT\")")
-        );
+        assert_eq!(get(&out, "api.operation"), Some("Str(\"REST.GET.OBJECT\")"));
         assert_eq!(get(&out, "api.response.error"), Some("Str(\"NoSuchKey\")"));
         assert_eq!(get(&out, "api.response.code"), Some("U64(404)"));
         assert_eq!(get(&out, "status_id"), Some("U64(2)"));
@@ -246,8 +243,9 @@ mod tests {
             Some("Str(\"arn:aws:iam::123456789012:user/alice\")")
         );
         assert_eq!(get(&out, "src_endpoint.ip"), Some("Str(\"192.0.2.3\")"));
-        assert!(get(&out, "resources")
-            .is_some_and(|r| r.contains("arn:aws:s3:::awsrandombucket43")));
+        assert!(
+            get(&out, "resources").is_some_and(|r| r.contains("arn:aws:s3:::awsrandombucket43"))
+        );
         assert!(get(&out, "unmapped.aws.s3access.bytes_sent").is_some());
     }
 }
