@@ -192,7 +192,7 @@ format_table! {
         parse: framing::parse_records::<elb::ElbLine>,
         doc: "https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html",
         example_key: "AWSLogs/111122223333/elasticloadbalancing/us-east-1/2026/11/22/111122223333_elasticloadbalancing_us-east-1_app.my-alb.50dc6c495c0c9188_20261122T2055Z_10.0.0.1_2k8n5f3a.log.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::elb::MAPPING),
     }
     /// S3 server access logs, every vintage (later ones append fields).
     S3Access in s3access {
@@ -207,7 +207,7 @@ format_table! {
         parse: framing::parse_records::<s3access::AccessLine>,
         doc: "https://docs.aws.amazon.com/AmazonS3/latest/userguide/LogFormat.html",
         example_key: "s3-access-logs/2026-11-22-20-55-04-1A2B3C4D5E6F7A8B",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::s3access::MAPPING),
     }
     /// CloudFront standard (access) logs in W3C format.
     CloudFront in cloudfront {
@@ -225,7 +225,7 @@ format_table! {
         parse: framing::parse_lines::<cloudfront::CloudFrontLines>,
         doc: "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html",
         example_key: "cloudfront/E2K2LNFQNEXAMPLE.2026-11-22-20.a1b2c3d4.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::cloudfront::MAPPING),
     }
     /// GuardDuty findings exported to S3 (JSON lines, or JSON documents).
     GuardDuty in guardduty {
@@ -240,7 +240,7 @@ format_table! {
         parse: guardduty::parse,
         doc: "https://docs.aws.amazon.com/guardduty/latest/ug/guardduty_exportfindings.html",
         example_key: "AWSLogs/111122223333/GuardDuty/us-east-1/2026/11/22/1a2b3c4d-5e6f-7a8b-9c0d-1e2f3a4b5c6d.jsonl.gz",
-        ocsf: None,
+        ocsf: Some(&crate::ocsf::guardduty::MAPPING),
     }
     /// AWS WAF web ACL traffic logs.
     Waf in waf {

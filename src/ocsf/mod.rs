@@ -16,9 +16,13 @@
 //! as `INCLUDE_EVENT_ORIGINAL` says) and, for a line that did not parse,
 //! `message`.
 
+pub mod cloudfront;
 pub mod cloudtrail;
+pub mod elb;
 pub mod firewall;
+pub mod guardduty;
 pub mod route53;
+pub mod s3access;
 pub mod vpcflow;
 pub mod waf;
 
