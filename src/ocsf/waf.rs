@@ -26,7 +26,7 @@ use std::borrow::Cow;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{enumerated, text, value, Activity, Conv, Mapping, Row, HTTP_ACTIVITY};
+use super::{enumerated, text, value, Activity, Conv, Mapping, Row};
 use crate::record::{FieldValue, Fields, ParsedEvent};
 
 pub static MAPPING: Mapping = Mapping {
@@ -78,18 +78,6 @@ const ROWS: &[Row] = &[
     ("event.type",                            "(action_id)",                     Conv::Rule),
 ];
 
-/// `activity_id` by HTTP method.
-const METHODS: &[(&str, u32)] = &[
-    ("CONNECT", 1),
-    ("DELETE", 2),
-    ("GET", 3),
-    ("HEAD", 4),
-    ("OPTIONS", 5),
-    ("POST", 6),
-    ("PUT", 7),
-    ("TRACE", 8),
-];
-
 /// `action_id` / `action` (security control profile).
 const ACTIONS: &[(u32, &str)] = &[(0, "Unknown"), (1, "Allowed"), (2, "Denied")];
 /// `disposition_id` / `disposition`.
@@ -111,30 +99,6 @@ fn waf_action(action: &str) -> Option<(u32, u32)> {
         "CHALLENGE" => Some((99, 23)),
         _ => None,
     }
-}
-
-/// The activity of a request with `method`.
-fn activity<'a>(method: Option<&str>) -> Activity<'a> {
-    match method {
-        None => Activity::of(HTTP_ACTIVITY, 0),
-        Some(m) => match METHODS.iter().find(|x| x.0.eq_ignore_ascii_case(m)) {
-            Some((_, id)) => Activity::of(HTTP_ACTIVITY, *id),
-            None => Activity::other(HTTP_ACTIVITY, title_case(m)),
-        },
-    }
-}
-
-/// `PATCH` -> `Patch`.
-fn title_case(m: &str) -> String {
-    let mut out = String::with_capacity(m.len());
-    for (i, c) in m.chars().enumerate() {
-        if i == 0 {
-            out.extend(c.to_uppercase());
-        } else {
-            out.extend(c.to_lowercase());
-        }
-    }
-    out
 }
 
 #[derive(Deserialize)]
@@ -325,7 +289,7 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
             );
         }
     }
-    activity(text(ev, "http.request.method"))
+    super::elb::http_activity(text(ev, "http.request.method"))
 }
 
 #[cfg(test)]
