@@ -347,39 +347,7 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
 #[cfg(test)]
 pub(crate) mod tests {
     use crate::formats::Format;
-    use crate::ocsf::Converter;
-
-    /// The OCSF fields (path, value as debug text) of the first event of
-    /// `line` read as `format`.
-    pub(crate) fn ocsf(format: Format, line: &[u8]) -> Vec<(&'static str, String)> {
-        let mut reader = std::io::BufReader::new(line);
-        let limits = crate::formats::Limits {
-            max_line_bytes: 64 * 1024,
-        };
-        let c = Converter::new(format, "2026-01-01T00:00:00Z");
-        let mut out = None;
-        crate::formats::parse(format, &mut reader, &limits, &mut |ev| {
-            if out.is_none() {
-                assert!(ev.error.is_none(), "{:?}", ev.error);
-                out = Some(
-                    c.convert(&ev)
-                        .fields
-                        .iter()
-                        .map(|(k, v)| (*k, format!("{v:?}")))
-                        .collect(),
-                );
-            }
-            Ok(())
-        })
-        .unwrap();
-        out.expect("one event")
-    }
-
-    pub(crate) fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
-        out.iter()
-            .find(|(k, _)| *k == path)
-            .map(|(_, v)| v.as_str())
-    }
+    use crate::ocsf::testing::{get, ocsf};
 
     const ALB: &[u8] = br#"http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 192.168.131.39:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 "GET http://www.example.com:80/ HTTP/1.1" "curl/7.46.0" - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "-" "-" 0 2018-07-02T22:22:48.364000Z "forward,redirect" "-" "-" "10.0.0.1:80" "200" "-" "-"
 "#;

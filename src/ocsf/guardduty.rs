@@ -448,7 +448,7 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
 mod tests {
     use super::severity;
     use crate::formats::Format;
-    use crate::ocsf::elb::tests::{get, ocsf};
+    use crate::ocsf::testing::{get, ocsf};
 
     #[test]
     fn guardduty_severity_bands() {

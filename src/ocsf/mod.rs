@@ -567,6 +567,32 @@ pub(crate) mod testing {
         convert(format, &fields)
     }
 
+    /// The OCSF fields (path, value as debug text) of the first event of
+    /// `line` read as `format`.
+    pub fn ocsf(format: Format, line: &[u8]) -> Vec<(&'static str, String)> {
+        let mut reader = std::io::BufReader::new(line);
+        let limits = crate::formats::Limits {
+            max_line_bytes: 64 * 1024,
+        };
+        let c = Converter::new(format, "2026-01-01T00:00:00Z");
+        let mut out = None;
+        crate::formats::parse(format, &mut reader, &limits, &mut |ev| {
+            if out.is_none() {
+                assert!(ev.error.is_none(), "{:?}", ev.error);
+                out = Some(
+                    c.convert(&ev)
+                        .fields
+                        .iter()
+                        .map(|(k, v)| (*k, format!("{v:?}")))
+                        .collect(),
+                );
+            }
+            Ok(())
+        })
+        .unwrap();
+        out.expect("one event")
+    }
+
     /// The value at `path` of a [`convert`]ed event.
     pub fn get<'v>(out: &'v [(&'static str, String)], path: &str) -> Option<&'v str> {
         out.iter()

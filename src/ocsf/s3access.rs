@@ -216,7 +216,7 @@ fn rules<'a>(ev: &ParsedEvent<'a>, f: &mut Fields<'a>) -> Activity<'a> {
 mod tests {
     use super::activity;
     use crate::formats::Format;
-    use crate::ocsf::elb::tests::{get, ocsf};
+    use crate::ocsf::testing::{get, ocsf};
 
     #[test]
     fn the_operation_chooses_the_activity() {
